@@ -1,0 +1,39 @@
+"""create_app(): settings, database, middleware, routers and error handlers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from shiyu import __version__
+from shiyu.api import api_router
+from shiyu.config import Settings, get_settings
+from shiyu.db import Database
+from shiyu.health.api import router as health_router
+from shiyu.logs import configure_logging
+from shiyu.middleware import RequestContextMiddleware, install_error_handlers
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Shiyu 市域社会治理平台 API",
+        version=__version__,
+        description="城市社会治理：网格、事件、交办、督办。JSON API under /api/v1.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings)
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The ASGI factory `shiyu serve` (and uvicorn --factory) runs."""
+    settings = get_settings()
+    configure_logging(settings.log_level, json_format=settings.log_json)
+    return create_app(settings)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import Session
+
+from shiyu.audit.models import AuditRecord
+from shiyu.auth.access import Actor
+
+_CHAIN_LOCK_KEY = 0x5348_4155  # "SHAU": serialises appends on PostgreSQL
+
+
+def lock_chain(session: Session) -> None:
+    """Hold the chain until commit. SQLite writers already hold the database lock (BEGIN
+    IMMEDIATE); on PostgreSQL a transaction-scoped advisory lock orders the appends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+
+
+def last(session: Session) -> AuditRecord | None:
+    return session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).first()
+
+
+def readable_by(actor: Actor) -> Select[tuple[AuditRecord]]:
+    return select(AuditRecord).where(AuditRecord.scope_path.startswith(actor.scope_path))
+
+
+def page_for(
+    session: Session,
+    actor: Actor,
+    *,
+    object_type: str | None,
+    object_id: str | None,
+    page: int,
+    size: int,
+) -> tuple[list[AuditRecord], int]:
+    stmt = readable_by(actor)
+    if object_type:
+        stmt = stmt.where(AuditRecord.object_type == object_type)
+    if object_id:
+        stmt = stmt.where(AuditRecord.object_id == object_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(AuditRecord.seq.desc()).offset((page - 1) * size).limit(size)
+    ).all()
+    return list(rows), total
+
+
+def iter_chain(session: Session, *, batch: int = 5000) -> Iterator[AuditRecord]:
+    after = 0
+    while True:
+        rows = session.scalars(
+            select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq

@@ -1,0 +1,1 @@
+"""Identity: users, departments, roles, permission codes, tokens and the acting user (Actor)."""

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from shiyu.auth.access import Actor
+from shiyu.auth.models import Department, LoginFailure, Role, User
+from shiyu.jurisdiction.models import Jurisdiction
+
+
+def _user_loads(stmt: Select[tuple[User]]) -> Select[tuple[User]]:
+    return stmt.options(selectinload(User.roles), selectinload(User.department))
+
+
+def users_readable_by(actor: Actor) -> Select[tuple[User]]:
+    return select(User).where(User.jurisdiction_path.startswith(actor.scope_path))
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.scalars(_user_loads(select(User).where(User.id == user_id))).first()
+
+
+def get_user_with_level(session: Session, user_id: int) -> tuple[User, str] | None:
+    row = session.execute(
+        _user_loads(select(User))
+        .add_columns(Jurisdiction.level)
+        .join(Jurisdiction, Jurisdiction.code == User.jurisdiction_code)
+        .where(User.id == user_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def get_readable_user(session: Session, actor: Actor, user_id: int) -> User | None:
+    return session.scalars(_user_loads(users_readable_by(actor).where(User.id == user_id))).first()
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    return session.scalars(_user_loads(select(User).where(User.username == username))).first()
+
+
+def page_users(
+    session: Session,
+    actor: Actor,
+    *,
+    role: str | None,
+    jurisdiction_path: str | None,
+    q: str | None,
+    page: int,
+    size: int,
+) -> tuple[Sequence[User], int]:
+    stmt = users_readable_by(actor)
+    if role:
+        stmt = stmt.where(User.roles.any(Role.code == role))
+    if jurisdiction_path:
+        stmt = stmt.where(User.jurisdiction_path.startswith(jurisdiction_path))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(User.username.like(like), User.display_name.like(like)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        _user_loads(stmt.order_by(User.id).offset((page - 1) * size).limit(size))
+    ).all()
+    return rows, total
+
+
+def departments_readable_by(actor: Actor) -> Select[tuple[Department]]:
+    """Departments serving an area that contains the actor's jurisdiction (those the actor
+    works with) or that lies inside it (those the actor oversees)."""
+    return select(Department).where(
+        or_(
+            Department.area_path.startswith(actor.scope_path),
+            func.substr(actor.scope_path, 1, func.length(Department.area_path))
+            == Department.area_path,
+        )
+    )
+
+
+def get_readable_department(session: Session, actor: Actor, dep_id: int) -> Department | None:
+    return session.scalars(departments_readable_by(actor).where(Department.id == dep_id)).first()
+
+
+def get_department(session: Session, dep_id: int) -> Department | None:
+    return session.get(Department, dep_id)
+
+
+def department_by_code(session: Session, code: str) -> Department | None:
+    return session.scalars(select(Department).where(Department.code == code)).first()
+
+
+def list_departments(session: Session, actor: Actor) -> Sequence[Department]:
+    return session.scalars(departments_readable_by(actor).order_by(Department.code)).all()
+
+
+def roles(session: Session, codes: Sequence[str] | None = None) -> Sequence[Role]:
+    stmt = select(Role).order_by(Role.builtin.desc(), Role.code)
+    if codes is not None:
+        stmt = stmt.where(Role.code.in_(codes))
+    return session.scalars(stmt).all()
+
+
+def get_role(session: Session, code: str) -> Role | None:
+    return session.get(Role, code)
+
+
+def count_failures(session: Session, *, username: str, ip: str, since: datetime) -> tuple[int, int]:
+    by_user = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.username == username, LoginFailure.at >= since)
+    )
+    by_ip = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.ip == ip, LoginFailure.at >= since)
+    )
+    return by_user or 0, by_ip or 0
+
+
+def clear_failures(session: Session, *, username: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))

@@ -1,0 +1,55 @@
+"""One typed settings object; nothing else in Shiyu reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "change-me-development-only"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHIYU_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'shiyu.db'}",
+        description="SQLAlchemy URL; SQLite (embedded) or postgresql+psycopg://",
+    )
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, description="Signs access tokens.")
+    access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 7)
+    login_max_failures: int = Field(default=5, ge=1, description="Failures before throttling.")
+    login_window_seconds: int = Field(default=900, ge=1)
+    geo_index_check_seconds: float = Field(
+        default=1.0, ge=0, description="How often a process checks whether grids changed."
+    )
+    locate_batch_max: int = Field(default=10_000, ge=1)
+    demo_password: str = Field(default="Shiyu@2026", min_length=8)
+    demo_seed: int = 2026
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment != "development" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError("SHIYU_SECRET_KEY must be set outside development")
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("SHIYU_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

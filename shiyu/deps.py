@@ -1,0 +1,43 @@
+"""Dependencies shared by every router: the request's database session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from shiyu.db import Database
+from shiyu.errors import ShiyuError
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request owns the transaction: commit when the handler returns, roll back on error
+    (unless the error asks to keep what was done, such as a recorded login failure)."""
+    db = get_database(request)
+    with db.session(write=request.method not in _READ_METHODS) as session:
+        try:
+            yield session
+        except ShiyuError as exc:
+            if exc.persist:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        else:
+            session.commit()
+
+
+# scope="function": commit before the response is sent, so a client that got 201 can read it.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

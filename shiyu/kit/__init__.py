@@ -1,0 +1,1 @@
+"""Domain-free helpers: types, clock, pagination, geometry."""
