@@ -90,7 +90,8 @@ def demo(
     db = _database()
     with db.transaction() as session:
         result = demo_service.build(
-            session, seed=settings.demo_seed if seed is None else seed,
+            session,
+            seed=settings.demo_seed if seed is None else seed,
             password=settings.demo_password,
         )
     db.dispose()
@@ -114,7 +115,9 @@ def jurisdictions_import(file: Path) -> None:
     try:
         with db.transaction() as session:
             report = service.import_features(
-                session, system_actor(), body.features,
+                session,
+                system_actor(),
+                body.features,
                 source_fingerprint=service.fingerprint(data),
             )
     except service.ImportRejected as exc:

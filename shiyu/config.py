@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_KEY = "change-me-development-only"
+DEFAULT_SECRET_KEY = "change-me-development-only"  # noqa: S105
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 

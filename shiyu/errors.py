@@ -78,9 +78,7 @@ class ServiceUnavailable(ShiyuError):
 
 def error_responses(*errors: type[ShiyuError]) -> dict[int | str, dict[str, Any]]:
     """`responses=` entries for the OpenAPI document of a route."""
-    return {
-        e.status_code: {"model": ErrorResponse, "description": e.message} for e in errors
-    }
+    return {e.status_code: {"model": ErrorResponse, "description": e.message} for e in errors}
 
 
 # Imported late to keep this module importable without pydantic models at type-check time.

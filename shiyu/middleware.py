@@ -82,8 +82,7 @@ def _body(code: str, message: str, details: list[Any] | None = None) -> dict[str
 def _jsonable_errors(errors: Any) -> list[dict[str, Any]]:
     out = []
     for e in errors:
-        item = {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
-                "type": e.get("type")}
+        item = {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
         out.append(item)
     return out
 
@@ -112,7 +111,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return JSONResponse(
-            _body("internal_error", "服务器内部错误，请联系管理员",
-                  [{"request_id": request_id_var.get()}]),
+            _body(
+                "internal_error",
+                "服务器内部错误，请联系管理员",
+                [{"request_id": request_id_var.get()}],
+            ),
             status_code=500,
         )

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 
 def load_all() -> None:
-    import shiyu.audit.models  # noqa: F401
-    import shiyu.auth.models  # noqa: F401
+    import shiyu.audit.models
+    import shiyu.auth.models
     import shiyu.jurisdiction.models  # noqa: F401

@@ -96,7 +96,7 @@ def db(settings: Settings) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture()
+@pytest.fixture
 def connection(db: Database) -> Iterator[Connection]:
     """Pins one connection with an open transaction; everything is rolled back afterwards."""
     conn = db.engine.connect()
@@ -110,7 +110,7 @@ def connection(db: Database) -> Iterator[Connection]:
         conn.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def session(db: Database, connection: Connection) -> Iterator[Session]:
     with db.session() as s:
         yield s
@@ -147,7 +147,7 @@ def server(settings: Settings, db: Database) -> Iterator[str]:
     thread.join(timeout=5)
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(server: str, connection: Connection) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server, timeout=30) as c:
         yield c

@@ -22,7 +22,7 @@ def last(session: Session) -> AuditRecord | None:
     return session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).first()
 
 
-def readable_by(actor: Actor) -> Select[tuple[AuditRecord]]:
+def readable_by(actor: Actor) -> Select[AuditRecord]:
     return select(AuditRecord).where(AuditRecord.scope_path.startswith(actor.scope_path))
 
 
@@ -50,9 +50,8 @@ def page_for(
 def iter_chain(session: Session, *, batch: int = 5000) -> Iterator[AuditRecord]:
     after = 0
     while True:
-        rows = session.scalars(
-            select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(batch)
-        ).all()
+        stmt = select(AuditRecord).where(AuditRecord.seq > after)
+        rows = session.scalars(stmt.order_by(AuditRecord.seq).limit(batch)).all()
         if not rows:
             return
         yield from rows

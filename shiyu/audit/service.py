@@ -123,7 +123,9 @@ def verify(session: Session) -> ChainReport:
             )
         if rec.prev_hash != expected_prev:
             return ChainReport(
-                ok=False, checked=checked, first_broken_seq=rec.seq,
+                ok=False,
+                checked=checked,
+                first_broken_seq=rec.seq,
                 reason="link to previous record broken (deleted or reordered)",
             )
         actual = _digest(
@@ -141,7 +143,9 @@ def verify(session: Session) -> ChainReport:
         )
         if actual != rec.hash:
             return ChainReport(
-                ok=False, checked=checked, first_broken_seq=rec.seq,
+                ok=False,
+                checked=checked,
+                first_broken_seq=rec.seq,
                 reason="record content does not match its hash (edited)",
             )
         expected_prev, expected_seq, checked = rec.hash, rec.seq + 1, checked + 1

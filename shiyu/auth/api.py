@@ -175,7 +175,9 @@ def list_roles(session: SessionDep, _actor: RolesRead) -> Any:
 
 
 @router.post(
-    "/roles", response_model=RoleRead, status_code=status.HTTP_201_CREATED,
+    "/roles",
+    response_model=RoleRead,
+    status_code=status.HTTP_201_CREATED,
     operation_id="roles-create",
 )
 def create_role(session: SessionDep, actor: RolesWrite, body: RoleCreate) -> Any:

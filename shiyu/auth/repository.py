@@ -11,11 +11,11 @@ from shiyu.auth.models import Department, LoginFailure, Role, User
 from shiyu.jurisdiction.models import Jurisdiction
 
 
-def _user_loads(stmt: Select[tuple[User]]) -> Select[tuple[User]]:
+def _user_loads(stmt: Select[User]) -> Select[User]:
     return stmt.options(selectinload(User.roles), selectinload(User.department))
 
 
-def users_readable_by(actor: Actor) -> Select[tuple[User]]:
+def users_readable_by(actor: Actor) -> Select[User]:
     return select(User).where(User.jurisdiction_path.startswith(actor.scope_path))
 
 
@@ -66,7 +66,7 @@ def page_users(
     return rows, total
 
 
-def departments_readable_by(actor: Actor) -> Select[tuple[Department]]:
+def departments_readable_by(actor: Actor) -> Select[Department]:
     """Departments serving an area that contains the actor's jurisdiction (those the actor
     works with) or that lies inside it (those the actor oversees)."""
     return select(Department).where(

@@ -22,7 +22,7 @@ def check_password_policy(value: str) -> str:
 
 class Token(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105
     expires_in: int = Field(description="Seconds until the token expires.")
 
 

@@ -110,9 +110,7 @@ def actor_from_token(
     return actor_for(user, level, ip=ip)
 
 
-def login(
-    session: Session, settings: Settings, *, username: str, password: str, ip: str
-) -> Token:
+def login(session: Session, settings: Settings, *, username: str, password: str, ip: str) -> Token:
     since = utcnow() - timedelta(seconds=settings.login_window_seconds)
     by_user, by_ip = repository.count_failures(session, username=username, ip=ip, since=since)
     if by_user >= settings.login_max_failures or by_ip >= settings.login_max_failures * 4:
@@ -139,7 +137,11 @@ def logout(session: Session, actor: Actor) -> None:
     user = _own_user(session, actor)
     user.token_version += 1
     audit.record(
-        session, actor=actor, action="auth.logout", object_type="user", object_id=user.id,
+        session,
+        actor=actor,
+        action="auth.logout",
+        object_type="user",
+        object_id=user.id,
         scope_path=user.jurisdiction_path,
     )
 
@@ -151,8 +153,12 @@ def change_password(session: Session, actor: Actor, data: PasswordChange) -> Non
     user.password_hash = security.hash_password(data.new_password)
     user.token_version += 1
     audit.record(
-        session, actor=actor, action="auth.change_password", object_type="user",
-        object_id=user.id, scope_path=user.jurisdiction_path,
+        session,
+        actor=actor,
+        action="auth.change_password",
+        object_type="user",
+        object_id=user.id,
+        scope_path=user.jurisdiction_path,
     )
 
 
@@ -287,8 +293,11 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         raise Conflict("用户名已存在", code="user.username_taken")
     roles = _resolve_roles(session, actor, data.roles)
     code, path, department = _placement(
-        session, actor, jurisdiction_code=data.jurisdiction_code,
-        department_id=data.department_id, roles=roles,
+        session,
+        actor,
+        jurisdiction_code=data.jurisdiction_code,
+        department_id=data.department_id,
+        roles=roles,
     )
     user = User(
         username=data.username,
@@ -306,8 +315,13 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     session.add(user)
     session.flush()
     audit.record(
-        session, actor=actor, action="user.create", object_type="user", object_id=user.id,
-        scope_path=path, after=_audit_view(user),
+        session,
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        scope_path=path,
+        after=_audit_view(user),
     )
     return _reload(session, user.id)
 
@@ -339,8 +353,14 @@ def update_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) 
         user.token_version += 1  # sign the user out everywhere
     session.flush()
     audit.record(
-        session, actor=actor, action="user.update", object_type="user", object_id=user.id,
-        scope_path=user.jurisdiction_path, before=before, after=_audit_view(user),
+        session,
+        actor=actor,
+        action="user.update",
+        object_type="user",
+        object_id=user.id,
+        scope_path=user.jurisdiction_path,
+        before=before,
+        after=_audit_view(user),
         extra={"password_changed": bool(fields.get("password"))},
     )
     return _reload(session, user.id)
@@ -368,8 +388,13 @@ def get_department(session: Session, actor: Actor, dep_id: int) -> Department:
 
 
 def _department_view(dep: Department) -> dict[str, Any]:
-    return {"code": dep.code, "name": dep.name, "level": dep.level, "area_code": dep.area_code,
-            "is_active": dep.is_active}
+    return {
+        "code": dep.code,
+        "name": dep.name,
+        "level": dep.level,
+        "area_code": dep.area_code,
+        "is_active": dep.is_active,
+    }
 
 
 def create_department(session: Session, actor: Actor, data: DepartmentCreate) -> Department:
@@ -383,14 +408,23 @@ def create_department(session: Session, actor: Actor, data: DepartmentCreate) ->
             code="department.area_level",
         )
     dep = Department(
-        code=data.code, name=data.name, level=data.level.value, area_code=area.code,
-        area_path=area.path, is_active=True,
+        code=data.code,
+        name=data.name,
+        level=data.level.value,
+        area_code=area.code,
+        area_path=area.path,
+        is_active=True,
     )
     session.add(dep)
     session.flush()
     audit.record(
-        session, actor=actor, action="department.create", object_type="department",
-        object_id=dep.id, scope_path=dep.area_path, after=_department_view(dep),
+        session,
+        actor=actor,
+        action="department.create",
+        object_type="department",
+        object_id=dep.id,
+        scope_path=dep.area_path,
+        after=_department_view(dep),
     )
     return dep
 
@@ -406,8 +440,14 @@ def update_department(
         setattr(dep, key, value)
     session.flush()
     audit.record(
-        session, actor=actor, action="department.update", object_type="department",
-        object_id=dep.id, scope_path=dep.area_path, before=before, after=_department_view(dep),
+        session,
+        actor=actor,
+        action="department.update",
+        object_type="department",
+        object_id=dep.id,
+        scope_path=dep.area_path,
+        before=before,
+        after=_department_view(dep),
     )
     return dep
 
@@ -433,8 +473,9 @@ def list_roles(session: Session) -> list[dict[str, Any]]:
 def _check_codes(codes: list[str]) -> list[str]:
     unknown = sorted(set(codes) - REGISTRY.keys())
     if unknown:
-        raise InvalidInput("权限编码不存在", code="role.unknown_permission",
-                           details=[{"permissions": unknown}])
+        raise InvalidInput(
+            "权限编码不存在", code="role.unknown_permission", details=[{"permissions": unknown}]
+        )
     return sorted(set(codes))
 
 
@@ -442,14 +483,22 @@ def create_role(session: Session, actor: Actor, data: RoleCreate) -> dict[str, A
     if repository.get_role(session, data.code):
         raise Conflict("角色编码已存在", code="role.code_taken")
     role = Role(
-        code=data.code, name=data.name, builtin=False,
-        permissions=_check_codes(data.permissions), description=data.description,
+        code=data.code,
+        name=data.name,
+        builtin=False,
+        permissions=_check_codes(data.permissions),
+        description=data.description,
     )
     session.add(role)
     session.flush()
     audit.record(
-        session, actor=actor, action="role.create", object_type="role", object_id=role.code,
-        scope_path=actor.scope_path, after=role_view(role),
+        session,
+        actor=actor,
+        action="role.create",
+        object_type="role",
+        object_id=role.code,
+        scope_path=actor.scope_path,
+        after=role_view(role),
     )
     return role_view(role)
 
@@ -468,8 +517,14 @@ def update_role(session: Session, actor: Actor, code: str, data: RoleUpdate) -> 
         setattr(role, key, value)
     session.flush()
     audit.record(
-        session, actor=actor, action="role.update", object_type="role", object_id=role.code,
-        scope_path=actor.scope_path, before=before, after=role_view(role),
+        session,
+        actor=actor,
+        action="role.update",
+        object_type="role",
+        object_id=role.code,
+        scope_path=actor.scope_path,
+        before=before,
+        after=role_view(role),
     )
     return role_view(role)
 
@@ -479,6 +534,13 @@ def ensure_builtin_roles(session: Session) -> None:
     existing = {r.code for r in repository.roles(session)}
     for code in RoleCode:
         if code.value not in existing:
-            session.add(Role(code=code.value, name=ROLE_NAMES_ZH[code], builtin=True,
-                             permissions=[], description=""))
+            session.add(
+                Role(
+                    code=code.value,
+                    name=ROLE_NAMES_ZH[code],
+                    builtin=True,
+                    permissions=[],
+                    description="",
+                )
+            )
     session.flush()

@@ -25,8 +25,9 @@ def healthz(session: SessionDep) -> JSONResponse:
         ok = True
     except Exception:
         ok = False
-    body = Health(status="ok" if ok else "unavailable", database="ok" if ok else "error",
-                  version=__version__)
+    body = Health(
+        status="ok" if ok else "unavailable", database="ok" if ok else "error", version=__version__
+    )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
 

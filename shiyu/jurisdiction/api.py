@@ -133,6 +133,4 @@ def locate_batch(
     request: Request, session: SessionDep, _actor: Locate, body: LocateBatchIn
 ) -> LocateBatchOut:
     """Up to 10,000 points in one request; null for points outside every grid."""
-    return service.locate_batch(
-        session, _settings(request), [(p.lng, p.lat) for p in body.points]
-    )
+    return service.locate_batch(session, _settings(request), [(p.lng, p.lat) for p in body.points])

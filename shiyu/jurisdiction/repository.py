@@ -9,7 +9,7 @@ from shiyu.auth.access import Actor
 from shiyu.jurisdiction.models import Jurisdiction
 
 
-def readable_by(actor: Actor) -> Select[tuple[Jurisdiction]]:
+def readable_by(actor: Actor) -> Select[Jurisdiction]:
     return select(Jurisdiction).where(Jurisdiction.path.startswith(actor.scope_path))
 
 

@@ -178,9 +178,7 @@ def _check_feature(i: int, raw: Any, problems: _Problems) -> _Row | None:
         return None
     level = props.level
     if len(props.code) != CODE_LENGTH[level]:
-        problems.add(
-            i, props.code, f"a {level.value} code must have {CODE_LENGTH[level]} digits"
-        )
+        problems.add(i, props.code, f"a {level.value} code must have {CODE_LENGTH[level]} digits")
         return None
     geom, geojson = None, None
     if feat.geometry is not None:
@@ -203,9 +201,7 @@ def _check_feature(i: int, raw: Any, problems: _Problems) -> _Row | None:
 
 
 def _first_errors(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
-    )
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
 
 
 def _check_parent(
@@ -266,9 +262,7 @@ def validate_collection(
                 problems.add(row.index, row.props.code, f"level cannot change ({old.level})")
                 continue
             if old.parent_code != row.props.parent_code:
-                problems.add(
-                    row.index, row.props.code, f"parent cannot change ({old.parent_code})"
-                )
+                problems.add(row.index, row.props.code, f"parent cannot change ({old.parent_code})")
                 continue
         if row.props.parent_code:
             parent_row = in_file.get(row.props.parent_code)

@@ -76,8 +76,6 @@ def tiny_city_features() -> TinyCity:
 
 def create_tiny_city(session: Session) -> TinyCity:
     city = tiny_city_features()
-    service.import_features(
-        session, system_actor(), city.features, source_fingerprint="tiny-city"
-    )
+    service.import_features(session, system_actor(), city.features, source_fingerprint="tiny-city")
     session.flush()
     return city
