@@ -142,7 +142,7 @@ def _accounts(city: DemoCity) -> list[AccountSpec]:
 
 def _import_units(session: Session, city: DemoCity, seed: int) -> int:
     """Import the tree unless this exact city is already there."""
-    features = [
+    features: list[dict[str, Any]] = [
         {
             "type": "Feature",
             "properties": {
