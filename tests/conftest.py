@@ -27,6 +27,7 @@ from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.migrate import upgrade
 from shiyu.models import load_all
+from tests.factories.world import World, create_world
 
 load_all()
 
@@ -151,3 +152,16 @@ def server(settings: Settings, db: Database) -> Iterator[str]:
 def client(server: str, connection: Connection) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server, timeout=30) as c:
         yield c
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    return create_world(session)
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    """A separate, migrated database whose commits are real (for CLI and concurrency tests)."""
+    url = create_database(f"{_worker()}_fresh")
+    yield url
+    drop_database(url)

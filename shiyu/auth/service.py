@@ -289,8 +289,6 @@ def _placement(
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
-    if repository.get_user_by_username(session, data.username):
-        raise Conflict("用户名已存在", code="user.username_taken")
     roles = _resolve_roles(session, actor, data.roles)
     code, path, department = _placement(
         session,
@@ -299,6 +297,8 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
         department_id=data.department_id,
         roles=roles,
     )
+    if repository.get_user_by_username(session, data.username):
+        raise Conflict("用户名已存在", code="user.username_taken")
     user = User(
         username=data.username,
         display_name=data.display_name,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from shiyu.audit import service as audit
 from shiyu.auth.access import Actor
 from shiyu.config import Settings
-from shiyu.errors import Forbidden, InvalidInput, NotFound
+from shiyu.errors import InvalidInput, NotFound
 from shiyu.jurisdiction import index as grid_index
 from shiyu.jurisdiction import repository
 from shiyu.jurisdiction.enums import CODE_LENGTH, SIGNIFICANT_DIGITS, Level
@@ -48,6 +48,13 @@ class OutsideCity(NotFound):
 class ImportRejected(InvalidInput):
     code = "jurisdiction.import_rejected"
     message = "导入数据有误，未导入任何记录"
+
+
+class OutsideScope(NotFound):
+    """404, like any record outside the caller's jurisdiction: do not reveal what is there."""
+
+    code = "jurisdiction.outside_scope"
+    message = "导入数据超出您的管辖范围"
 
 
 class BatchTooLarge(InvalidInput):
@@ -321,9 +328,7 @@ def import_features(
         parent_path = paths.get(p.parent_code, "/") if p.parent_code else "/"
         path = f"{parent_path}{p.code}/"
         if not actor.covers(path):
-            raise Forbidden(
-                "导入数据超出您的管辖范围", details=[{"index": row.index, "code": p.code}]
-            )
+            raise OutsideScope(details=[{"index": row.index, "code": p.code}])
         paths[p.code] = path
         values = _values(row)
         unit = existing.get(p.code)

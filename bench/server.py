@@ -1,0 +1,151 @@
+"""The `shiyu` command as subprocesses: build the demo city, serve it on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+HOST = "127.0.0.1"
+
+
+def shiyu_command() -> list[str]:
+    """The `shiyu` entry point next to this interpreter (the venv's), else on PATH."""
+    beside = Path(sys.executable).parent / "shiyu"
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("shiyu")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from shiyu.cli import main; main()"]
+
+
+def build_demo(env: dict[str, str], *, timeout: float = 900.0) -> float:
+    """Run `shiyu demo` and return its wall-clock seconds (migrations included)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*shiyu_command(), "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
+        raise RuntimeError(f"`shiyu demo` failed with exit code {done.returncode}:\n{tail}")
+    return seconds
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """`shiyu serve` in its own process group; always stopped by `stop()` / the context exit."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 1) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = f"http://{HOST}:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def start(self, *, ready_timeout: float = 60.0) -> None:
+        cmd = [
+            *shiyu_command(),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self._wait_ready(ready_timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"`shiyu serve` exited with code {self.proc.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                r = httpx.get(f"{self.base_url}/healthz", timeout=2.0)
+                if r.status_code == 200:
+                    return
+                last = f"HTTP {r.status_code}"
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            time.sleep(0.1)
+        raise RuntimeError(f"server not ready after {timeout:.0f} s ({last}):\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        try:
+            # the group is the server's own session (start_new_session): only what we started
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+
+    def stop(self, *, grace: float = 10.0) -> int | None:
+        """SIGTERM, then SIGKILL after `grace` seconds. Returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                self.proc.wait(timeout=grace)
+        if self.workers > 1:
+            # worker processes may outlive their parent for a moment; while any is alive the
+            # group id cannot have been reused, so this reaches only what we started
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        return self.proc.returncode
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

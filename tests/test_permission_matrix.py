@@ -1,0 +1,214 @@
+"""Every route × every role × own / other jurisdiction against an expected outcome table.
+
+The table is written by hand (not derived from the code under test) and a route that is not
+in it fails the suite, so a new endpoint cannot ship without deciding who may call it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from shiyu.app import create_app
+from tests.factories.jurisdiction import feature
+from tests.factories.world import ROLES, World
+
+ALL = frozenset(ROLES)
+STAFF = ALL - {"resident"}
+ADMIN = frozenset({"admin"})
+READERS = frozenset({"dispatcher", "supervisor", "leader", "admin"})
+
+PUBLIC_ROUTES = {"POST /api/v1/auth/token", "GET /healthz", "GET /api/v1/ping"}
+
+
+@dataclass(frozen=True)
+class Case:
+    allowed: frozenset[str]
+    #: builds (path, json body) for the caller's own jurisdiction
+    own: Callable[[World], tuple[str, Any]]
+    #: the same request aimed at street B's records: 404 for everybody in street A
+    other: Callable[[World], tuple[str, Any]] | None = None
+    #: roles whose scope covers street B (none here: all users live in street A)
+
+
+def _user_patch(w: World, user_key: str) -> tuple[str, Any]:
+    user = w.users[user_key] if user_key != "b" else w.user_b
+    assert user is not None
+    return f"/api/v1/users/{user.id}", {"display_name": "改名"}
+
+
+EXPECTED: dict[str, Case] = {
+    "GET /api/v1/auth/me": Case(ALL, lambda w: ("/api/v1/auth/me", None)),
+    "POST /api/v1/auth/logout": Case(ALL, lambda w: ("/api/v1/auth/logout", None)),
+    "POST /api/v1/auth/password": Case(
+        ALL,
+        lambda w: ("/api/v1/auth/password", {"old_password": "wrong-1", "new_password": "x"}),
+    ),
+    "GET /api/v1/users": Case(READERS, lambda w: ("/api/v1/users", None)),
+    "POST /api/v1/users": Case(
+        ADMIN,
+        lambda w: (
+            "/api/v1/users",
+            {
+                "username": "newbie",
+                "display_name": "新人",
+                "password": "Abcdef123",
+                "roles": ["mediator"],
+                "jurisdiction_code": w.street_a,
+            },
+        ),
+        lambda w: (
+            "/api/v1/users",
+            {
+                "username": "newbie_b",
+                "display_name": "新人",
+                "password": "Abcdef123",
+                "roles": ["mediator"],
+                "jurisdiction_code": w.street_b,
+            },
+        ),
+    ),
+    "GET /api/v1/users/{user_id}": Case(
+        READERS,
+        lambda w: (f"/api/v1/users/{w.users['mediator'].id}", None),
+        lambda w: (f"/api/v1/users/{w.user_b.id}", None),  # type: ignore[union-attr]
+    ),
+    "PATCH /api/v1/users/{user_id}": Case(
+        ADMIN, lambda w: _user_patch(w, "mediator"), lambda w: _user_patch(w, "b")
+    ),
+    "GET /api/v1/departments": Case(
+        READERS | {"department_handler"}, lambda w: ("/api/v1/departments", None)
+    ),
+    "POST /api/v1/departments": Case(
+        ADMIN,
+        lambda w: (
+            "/api/v1/departments",
+            {"code": "NEW1", "name": "新局", "level": "district", "area_code": w.dep_a.area_code},
+        ),
+    ),
+    "GET /api/v1/departments/{department_id}": Case(
+        READERS | {"department_handler"},
+        lambda w: (f"/api/v1/departments/{w.dep_a.id}", None),
+        lambda w: (f"/api/v1/departments/{w.dep_b.id}", None),
+    ),
+    "PATCH /api/v1/departments/{department_id}": Case(
+        ADMIN,
+        lambda w: (f"/api/v1/departments/{w.dep_a.id}", {"name": "改名局"}),
+        lambda w: (f"/api/v1/departments/{w.dep_b.id}", {"name": "改名局"}),
+    ),
+    "GET /api/v1/roles": Case(ADMIN, lambda w: ("/api/v1/roles", None)),
+    "POST /api/v1/roles": Case(
+        ADMIN,
+        lambda w: ("/api/v1/roles", {"code": "viewer", "name": "查看", "permissions": []}),
+    ),
+    "PATCH /api/v1/roles/{code}": Case(
+        ADMIN,
+        lambda w: ("/api/v1/roles/viewer", {"name": "x"}),  # created by the POST above
+    ),
+    "GET /api/v1/permissions": Case(ADMIN, lambda w: ("/api/v1/permissions", None)),
+    "GET /api/v1/jurisdictions": Case(STAFF, lambda w: ("/api/v1/jurisdictions", None)),
+    "GET /api/v1/jurisdictions/export": Case(
+        ADMIN,
+        lambda w: (f"/api/v1/jurisdictions/export?root={w.street_a}", None),
+        lambda w: (f"/api/v1/jurisdictions/export?root={w.street_b}", None),
+    ),
+    "POST /api/v1/jurisdictions/import": Case(
+        ADMIN,
+        lambda w: (
+            "/api/v1/jurisdictions/import",
+            {
+                "type": "FeatureCollection",
+                "features": [feature(w.street_a[:9] + "009", "新社区", "community", w.street_a)],
+            },
+        ),
+        lambda w: (
+            "/api/v1/jurisdictions/import",
+            {
+                "type": "FeatureCollection",
+                "features": [feature(w.street_b[:9] + "009", "新社区", "community", w.street_b)],
+            },
+        ),
+    ),
+    "GET /api/v1/jurisdictions/{code}": Case(
+        STAFF,
+        lambda w: (f"/api/v1/jurisdictions/{w.grid_a}", None),
+        lambda w: (f"/api/v1/jurisdictions/{w.grid_b}", None),
+    ),
+    "GET /api/v1/jurisdictions/{code}/features": Case(
+        STAFF,
+        lambda w: (f"/api/v1/jurisdictions/{w.grid_a}/features", None),
+        lambda w: (f"/api/v1/jurisdictions/{w.grid_b}/features", None),
+    ),
+    "GET /api/v1/locate": Case(
+        ALL, lambda w: (f"/api/v1/locate?lng={w.city.centres[w.grid_a][0]}&lat=30.005", None)
+    ),
+    "POST /api/v1/locate/batch": Case(
+        ALL, lambda w: ("/api/v1/locate/batch", {"points": [{"lng": 114.005, "lat": 30.005}]})
+    ),
+    "GET /api/v1/audit/records": Case(
+        frozenset({"supervisor", "admin"}), lambda w: ("/api/v1/audit/records", None)
+    ),
+}
+
+
+def _route_keys() -> set[str]:
+    """From the OpenAPI document, which lists every route of every included router."""
+    paths = create_app().openapi()["paths"]
+    return {f"{method.upper()} {path}" for path, ops in paths.items() for method in ops}
+
+
+def test_every_route_has_an_expected_outcome() -> None:
+    routes = _route_keys()
+    missing = routes - EXPECTED.keys() - PUBLIC_ROUTES
+    stale = EXPECTED.keys() - routes
+    assert not missing, f"routes without an entry in the permission matrix: {sorted(missing)}"
+    assert not stale, f"matrix entries for routes that no longer exist: {sorted(stale)}"
+
+
+def _send(client: httpx.Client, key: str, path: str, body: Any, headers: dict[str, str]) -> int:
+    method = key.split()[0]
+    resp = client.request(method, path, json=body, headers=headers)
+    assert "error" in resp.json() if resp.status_code >= 400 else True, resp.text
+    return resp.status_code
+
+
+def test_no_token_is_401_on_every_protected_route(client: httpx.Client, world: World) -> None:
+    for key, case in EXPECTED.items():
+        path, body = case.own(world)
+        assert _send(client, key, path, body, {}) == 401, key
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(client: httpx.Client, world: World, role: str) -> None:
+    headers = world.headers(client, role)
+    # logging out or changing a password revokes the token: run those last
+    ordered = sorted(EXPECTED.items(), key=lambda kv: kv[0] == "POST /api/v1/auth/logout")
+    for key, case in ordered:
+        path, body = case.own(world)
+        status = _send(client, key, path, body, headers)
+        if role not in case.allowed:
+            assert status == 403, f"{role} {key}: expected 403, got {status}"
+            continue
+        assert status not in (401, 403, 404, 500), f"{role} {key}: got {status}"
+        if case.other is not None:
+            other_path, other_body = case.other(world)
+            other_status = _send(client, key, other_path, other_body, headers)
+            expected = 404
+            assert other_status == expected, f"{role} {key} other street: got {other_status}"
+
+
+def test_city_admin_reaches_other_street(client: httpx.Client, world: World) -> None:
+    """The other-street requests are not refused for someone whose scope covers them."""
+    assert world.city_admin is not None
+    from tests.factories.auth import login
+
+    headers = login(client, world.city_admin.username)
+    for key, case in EXPECTED.items():
+        if case.other is None or key.startswith("POST"):
+            continue
+        path, body = case.other(world)
+        status = _send(client, key, path, body, headers)
+        assert status == 200, f"city admin {key}: {status}"
