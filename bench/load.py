@@ -3,58 +3,139 @@
 Every thread sends its next request as soon as the previous one is answered, first for a
 warm-up (not recorded), then for the measured window. Loops are bounded by the clock and every
 request by a timeout, so a dead server ends a measurement with exceptions, not a hang.
+
+Two clients: `stdlib` (http.client, the default) and `httpx`. On a small machine the client
+shares the CPU with the server, and httpx spends several times more CPU per request than
+http.client: with it, a trivial endpoint measures the client rather than the server.
 """
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
 
-from bench.procstat import cpu_seconds
+from bench.procstat import cpu_seconds, machine_busy_seconds
 
-#: Sends one request: (client, worker index, iteration) -> response.
-Send = Callable[[httpx.Client, int, int], httpx.Response]
-#: Inspects a 2xx response (for instance to count located points); must be thread-safe.
-Check = Callable[[httpx.Response], None]
+ClientKind = Literal["stdlib", "httpx"]
+#: What to send: (worker index, iteration) -> (method, path with query, body or None).
+Plan = Callable[[int, int], tuple[str, str, bytes | None]]
+#: Inspects the body of a 2xx answer (for instance to count located points); thread-safe.
+Check = Callable[[bytes], None]
 
 REQUEST_TIMEOUT = 30.0
+
+
+class Connection(Protocol):
+    def request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]: ...
+
+    def close(self) -> None: ...
+
+
+class StdlibConnection:
+    """One persistent http.client connection, reopened after a failure."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        url = urlsplit(base_url)
+        self.host = url.hostname or "127.0.0.1"
+        self.port = url.port or 80
+        self.headers = headers
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
+        try:
+            self.conn.request(method, path, body=body, headers=self.headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        if response.will_close:
+            self.close()
+        return response.status, data
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class HttpxConnection:
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self.client = httpx.Client(
+            base_url=base_url, headers=headers, timeout=REQUEST_TIMEOUT, limits=limits
+        )
+
+    def request(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+        response = self.client.request(method, path, content=body)
+        return response.status_code, response.content
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def connect(kind: ClientKind, base_url: str, headers: dict[str, str]) -> Connection:
+    if kind == "httpx":
+        return HttpxConnection(base_url, headers)
+    return StdlibConnection(base_url, headers)
+
+
+#: What a failed request raises, for either client.
+TRANSPORT_ERRORS = (OSError, http.client.HTTPException, httpx.HTTPError)
 
 
 @dataclass
 class LoadResult:
     concurrency: int
+    client: str
     seconds: float
     latencies: np.ndarray  # seconds, of the requests started in the measured window
     statuses: Counter[int] = field(default_factory=Counter)
     exceptions: int = 0
+    bad_bodies: int = 0
     client_cpu_seconds: float = 0.0
     server_cpu_seconds: float | None = None
+    machine_busy_seconds: float | None = None
 
     @property
     def requests(self) -> int:
         return len(self.latencies)
 
     @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
+    @property
     def errors(self) -> int:
         """Answers that are not 2xx."""
-        return sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
+        return self.requests - self.ok
 
     def summary(self) -> dict[str, Any]:
         ms = self.latencies * 1000.0
         pct = np.percentile(ms, [50, 95, 99]) if len(ms) else [float("nan")] * 3
-        server_cpu = (
-            None
-            if self.server_cpu_seconds is None
-            else round(100.0 * self.server_cpu_seconds / self.seconds, 1)
-        )
+
+        def percent(cpu: float | None) -> float | None:
+            return None if cpu is None else round(100.0 * cpu / self.seconds, 1)
+
+        other = None
+        if self.machine_busy_seconds is not None and self.server_cpu_seconds is not None:
+            other = max(
+                0.0,
+                self.machine_busy_seconds - self.server_cpu_seconds - self.client_cpu_seconds,
+            )
         return {
+            "client": self.client,
             "concurrency": self.concurrency,
             "seconds": round(self.seconds, 3),
             "requests": self.requests,
@@ -68,67 +149,76 @@ class LoadResult:
             },
             "errors": self.errors,
             "exceptions": self.exceptions,
+            "bad_bodies": self.bad_bodies,
             "status_counts": {str(k): v for k, v in sorted(self.statuses.items())},
-            # percent of one core; the client (this process) and the server share the machine
-            "client_cpu_percent": round(100.0 * self.client_cpu_seconds / self.seconds, 1),
-            "server_cpu_percent": server_cpu,
+            "client_cpu_percent": percent(self.client_cpu_seconds),
+            "server_cpu_percent": percent(self.server_cpu_seconds),
+            # everything else running on the machine meanwhile (other jobs, the kernel)
+            "other_cpu_percent": percent(other),
         }
 
 
 def run_load(
     base_url: str,
-    send: Send,
+    plan: Plan,
     *,
     concurrency: int,
     duration: float,
     warmup: float,
+    client: ClientKind = "stdlib",
     headers: dict[str, str] | None = None,
     check: Check | None = None,
     server_pid: int | None = None,
 ) -> LoadResult:
-    """Run `send` in a closed loop on `concurrency` connections for warmup + duration seconds."""
+    """Send what `plan` says in a closed loop on `concurrency` connections for warmup +
+    duration seconds; only requests started after the warm-up are recorded."""
     barrier = threading.Barrier(concurrency + 1)
     lock = threading.Lock()
     marks: dict[str, float] = {}
     per_worker: list[list[float]] = [[] for _ in range(concurrency)]
     statuses: Counter[int] = Counter()
-    exceptions = [0]
+    failures = {"exceptions": 0, "bad_bodies": 0}
     finished = [0.0] * concurrency
 
     def worker(i: int) -> None:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        with httpx.Client(
-            base_url=base_url, headers=headers, timeout=REQUEST_TIMEOUT, limits=limits
-        ) as client:
-            barrier.wait()
+        conn = connect(client, base_url, dict(headers or {}))
+        local_status: Counter[int] = Counter()
+        local_exc = local_bad = 0
+        try:
+            barrier.wait(timeout=60)
             measure_from, measure_until = marks["from"], marks["until"]
-            local_status: Counter[int] = Counter()
-            local_exc = 0
             lat = per_worker[i]
             k = 0
             while True:
                 t0 = time.perf_counter()
                 if t0 >= measure_until:
                     break
+                method, path, body = plan(i, k)
+                k += 1
                 try:
-                    response = send(client, i, k)
-                except httpx.HTTPError:
+                    status, data = conn.request(method, path, body)
+                except TRANSPORT_ERRORS:
                     if t0 >= measure_from:
                         local_exc += 1
                     time.sleep(0.01)  # a dead server must not turn this into a busy loop
                     continue
-                finally:
-                    k += 1
                 t1 = time.perf_counter()
-                if t0 >= measure_from:
-                    lat.append(t1 - t0)
-                    local_status[response.status_code] += 1
-                    if check is not None and response.is_success:
-                        check(response)
+                if t0 < measure_from:
+                    continue
+                lat.append(t1 - t0)
+                local_status[status] += 1
+                if check is not None and 200 <= status < 300:
+                    try:
+                        check(data)
+                    except (ValueError, KeyError, TypeError):
+                        local_bad += 1
+        finally:
             finished[i] = time.perf_counter()
-        with lock:
-            statuses.update(local_status)
-            exceptions[0] += local_exc
+            conn.close()
+            with lock:
+                statuses.update(local_status)
+                failures["exceptions"] += local_exc
+                failures["bad_bodies"] += local_bad
 
     threads = [
         threading.Thread(target=worker, args=(i,), name=f"load-{i}", daemon=True)
@@ -140,24 +230,29 @@ def run_load(
     marks["from"] = start + warmup
     marks["until"] = start + warmup + duration
     barrier.wait(timeout=60)
-    # the measured window starts after the warm-up: take CPU readings then
+    # the measured window starts after the warm-up: take the CPU readings then
     time.sleep(max(0.0, marks["from"] - time.perf_counter()))
     cpu0 = time.process_time()
     srv0 = cpu_seconds(server_pid) if server_pid else None
+    busy0 = machine_busy_seconds()
     for t in threads:
         t.join(timeout=warmup + duration + REQUEST_TIMEOUT + 10)
     cpu1 = time.process_time()
     srv1 = cpu_seconds(server_pid) if server_pid else None
+    busy1 = machine_busy_seconds()
     if any(t.is_alive() for t in threads):
         raise RuntimeError("load threads did not stop in time")
     elapsed = max(finished) - marks["from"]
     latencies = np.fromiter((x for lat in per_worker for x in lat), dtype=float)
     return LoadResult(
         concurrency=concurrency,
+        client=client,
         seconds=elapsed,
         latencies=latencies,
         statuses=statuses,
-        exceptions=exceptions[0],
+        exceptions=failures["exceptions"],
+        bad_bodies=failures["bad_bodies"],
         client_cpu_seconds=cpu1 - cpu0,
         server_cpu_seconds=(srv1 - srv0) if srv0 is not None and srv1 is not None else None,
+        machine_busy_seconds=(busy1 - busy0) if busy0 is not None and busy1 is not None else None,
     )

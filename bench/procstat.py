@@ -53,3 +53,15 @@ def cpu_seconds(pid: int) -> float | None:
         total += int(fields[11]) + int(fields[12])
         todo.extend(_children(p))
     return total / ticks
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all cores together have spent not idle since boot (from /proc/stat)."""
+    try:
+        first = (_PROC / "stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice
+    values = [int(v) for v in first[1:9]]
+    busy = sum(values) - values[3] - values[4]
+    return busy / os.sysconf("SC_CLK_TCK")

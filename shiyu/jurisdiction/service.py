@@ -300,9 +300,10 @@ def _check_grid_overlaps(session: Session, rows: list[_Row], problems: _Problems
     for i, j, area in geo.overlapping_pairs(geoms):
         if i >= n_new and j >= n_new:
             continue  # two stored grids: not this import's problem
-        index = new[i][2] if i < n_new else new[j][2]
-        me, other = (codes[i], codes[j]) if i < n_new else (codes[j], codes[i])
-        where = "in this file" if i < n_new and j < n_new else "already stored"
+        # report on the later feature of the file (or on the new one against a stored grid)
+        mine, theirs = (j, i) if j < n_new else (i, j)
+        where = "in this file" if j < n_new else "already stored"
+        index, me, other = new[mine][2], codes[mine], codes[theirs]
         problems.add(index, me, f"overlaps grid {other} ({where}), area {area:.3g} deg²")
 
 

@@ -31,12 +31,14 @@ def parse_polygon(geojson: Any) -> tuple[BaseGeometry | None, str | None]:
         geom = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed coordinates
         return None, f"malformed coordinates: {exc}"
-    if geom.is_empty or geom.area <= 0:
-        return None, "polygon is empty or has no area"
+    if geom.is_empty:
+        return None, "polygon is empty"
     if not _coords_in_range(geom):
         return None, "coordinates out of range (lng -180..180, lat -90..90)"
     if not geom.is_valid:
         return None, f"invalid polygon: {explain_validity(geom)}"
+    if geom.area <= 0:
+        return None, "polygon has no area"
     return geom, None
 
 

@@ -1,0 +1,80 @@
+"""Running the real `shiyu` command and real server processes against a committed database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from tests.conftest import TEST_SECRET
+
+
+def shiyu_env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIYU_")}
+    env.update(
+        SHIYU_DATABASE_URL=url,
+        SHIYU_ENVIRONMENT="test",
+        SHIYU_SECRET_KEY=TEST_SECRET,
+        SHIYU_LOG_LEVEL="WARNING",
+        **extra,
+    )
+    return env
+
+
+def run_cli(url: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shiyu.cli", *args],
+        env=shiyu_env(url, **extra),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server_process(url: str, **extra: str) -> Iterator[str]:
+    """`shiyu serve` in its own process; yields its base URL and always stops it."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shiyu.cli", "serve", "--port", str(port)],
+        env=shiyu_env(url, **extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"server did not start: {proc.stderr.read() if proc.stderr else ''}"
+                )
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
