@@ -2,7 +2,7 @@
 
 1. builds the demo city into a temporary SQLite database (or `--postgres URL`) with `shiyu demo`;
 2. measures the in-process index (STRtree build, `locate_many`, single `locate`) — before the
-   server starts, so that nothing else competes for the CPU;
+   server starts, so that the server does not compete with it for the CPU;
 3. starts `shiyu serve` on a free loopback port, logs in as admin and measures, each for a
    bounded time after a short warm-up, with N keep-alive clients in a closed loop:
    GET /api/v1/ping (the machine's reference), GET /api/v1/locate one point per request and
@@ -276,7 +276,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     log(f"  demo built in {report['demo_build_seconds']:.1f} s")
 
     log("in-process index: build, locate_many, locate ...")
-    inproc = measure_index(database_url, seed=args.seed, duration=args.duration)
+    inproc = measure_index(
+        database_url, seed=args.seed, duration=args.duration, batch_points=IN_PROCESS_POINTS
+    )
     log(
         f"  build {inproc['build_seconds']:.2f} s, locate_many "
         f"{inproc['locate_many']['points_per_s']:,.0f} points/s, locate "
@@ -299,6 +301,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         raise
     finally:
         code = server.stop()
+        report["server_exit_code"] = code
         log(f"server stopped (exit code {code})")
 
     ping_rps = http["reference_ping"]["requests_per_s"]
@@ -336,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="shiyu-bench-"))
     try:
         report = run(args, tmp)
+    except RuntimeError as exc:  # our own failures: say what went wrong, without a traceback
+        log(f"FAILED: {exc}")
+        return 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report["total_seconds"] = round(time.perf_counter() - _started, 2)

@@ -35,7 +35,7 @@ def _database() -> Any:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
     from shiyu import migrate
 
@@ -73,6 +73,7 @@ def serve(
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -160,6 +161,14 @@ def audit_verify() -> None:
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        typer.echo(f"shiyu: invalid settings: {problems}", err=True)
+        raise SystemExit(2) from None
     app()
 
 

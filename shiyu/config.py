@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "change-me-development-only"  # noqa: S105
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
@@ -18,8 +16,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'shiyu.db'}",
-        description="SQLAlchemy URL; SQLite (embedded) or postgresql+psycopg://",
+        default="sqlite:///var/shiyu.db",
+        description="SQLAlchemy URL: SQLite (embedded, relative to the working directory) or "
+        "postgresql+psycopg://user:password@host:5432/db",
     )
     secret_key: str = Field(default=DEFAULT_SECRET_KEY, description="Signs access tokens.")
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 7)
@@ -28,9 +27,12 @@ class Settings(BaseSettings):
     geo_index_check_seconds: float = Field(
         default=1.0, ge=0, description="How often a process checks whether grids changed."
     )
-    locate_batch_max: int = Field(default=10_000, ge=1)
     demo_password: str = Field(default="Shiyu@2026", min_length=8)
     demo_seed: int = 2026
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-For is trusted (client IPs for login throttling).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -60,8 +60,26 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        started_response = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            # rendered here, while the request id is still known; never a trace to the client
+            log.exception("unhandled error")
+            if started_response:
+                raise
+            response = JSONResponse(
+                _body("internal_error", "服务器内部错误，请联系管理员", [{"request_id": rid}]),
+                status_code=500,
+            )
+            await response(scope, receive, send_with_id)
         finally:
             log.info(
                 "request",

@@ -31,7 +31,6 @@ from tests.factories.world import World, create_world
 
 load_all()
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 PG_URL = os.environ.get("SHIYU_TEST_DATABASE_URL", "")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 

@@ -31,7 +31,8 @@ class Case:
     own: Callable[[World], tuple[str, Any]]
     #: the same request aimed at street B's records: 404 for everybody in street A
     other: Callable[[World], tuple[str, Any]] | None = None
-    #: roles whose scope covers street B (none here: all users live in street A)
+    #: allowed roles that still get 403 here because of their level (city-wide objects)
+    city_only: bool = False
 
 
 def _user_patch(w: World, user_key: str) -> tuple[str, Any]:
@@ -103,10 +104,12 @@ EXPECTED: dict[str, Case] = {
     "POST /api/v1/roles": Case(
         ADMIN,
         lambda w: ("/api/v1/roles", {"code": "viewer", "name": "查看", "permissions": []}),
+        city_only=True,
     ),
     "PATCH /api/v1/roles/{code}": Case(
         ADMIN,
         lambda w: ("/api/v1/roles/viewer", {"name": "x"}),  # created by the POST above
+        city_only=True,
     ),
     "GET /api/v1/permissions": Case(ADMIN, lambda w: ("/api/v1/permissions", None)),
     "GET /api/v1/jurisdictions": Case(STAFF, lambda w: ("/api/v1/jurisdictions", None)),
@@ -189,7 +192,7 @@ def test_role_matrix(client: httpx.Client, world: World, role: str) -> None:
     for key, case in ordered:
         path, body = case.own(world)
         status = _send(client, key, path, body, headers)
-        if role not in case.allowed:
+        if role not in case.allowed or case.city_only:
             assert status == 403, f"{role} {key}: expected 403, got {status}"
             continue
         assert status not in (401, 403, 404, 500), f"{role} {key}: got {status}"
@@ -207,6 +210,10 @@ def test_city_admin_reaches_other_street(client: httpx.Client, world: World) -> 
 
     headers = login(client, world.city_admin.username)
     for key, case in EXPECTED.items():
+        if case.city_only:
+            path, body = case.own(world)
+            status = _send(client, key, path, body, headers)
+            assert status in (200, 201), f"city admin {key}: {status}"
         if case.other is None or key.startswith("POST"):
             continue
         path, body = case.other(world)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from shiyu.audit.models import AuditRecord
 from shiyu.auth.access import Actor
+from shiyu.kit.paths import within
 
 _CHAIN_LOCK_KEY = 0x5348_4155  # "SHAU": serialises appends on PostgreSQL
 
@@ -23,7 +24,7 @@ def last(session: Session) -> AuditRecord | None:
 
 
 def readable_by(actor: Actor) -> Select[AuditRecord]:
-    return select(AuditRecord).where(AuditRecord.scope_path.startswith(actor.scope_path))
+    return select(AuditRecord).where(within(AuditRecord.scope_path, actor.scope_path))
 
 
 def page_for(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 from shiyu.auth.access import Actor
 from shiyu.auth.models import Department, LoginFailure, Role, User
 from shiyu.jurisdiction.models import Jurisdiction
+from shiyu.kit.paths import within
 
 
 def _user_loads(stmt: Select[User]) -> Select[User]:
@@ -16,7 +17,7 @@ def _user_loads(stmt: Select[User]) -> Select[User]:
 
 
 def users_readable_by(actor: Actor) -> Select[User]:
-    return select(User).where(User.jurisdiction_path.startswith(actor.scope_path))
+    return select(User).where(within(User.jurisdiction_path, actor.scope_path))
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -55,7 +56,7 @@ def page_users(
     if role:
         stmt = stmt.where(User.roles.any(Role.code == role))
     if jurisdiction_path:
-        stmt = stmt.where(User.jurisdiction_path.startswith(jurisdiction_path))
+        stmt = stmt.where(within(User.jurisdiction_path, jurisdiction_path))
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(User.username.like(like), User.display_name.like(like)))
@@ -71,7 +72,7 @@ def departments_readable_by(actor: Actor) -> Select[Department]:
     works with) or that lies inside it (those the actor oversees)."""
     return select(Department).where(
         or_(
-            Department.area_path.startswith(actor.scope_path),
+            within(Department.area_path, actor.scope_path),
             func.substr(actor.scope_path, 1, func.length(Department.area_path))
             == Department.area_path,
         )

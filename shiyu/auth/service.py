@@ -479,7 +479,15 @@ def _check_codes(codes: list[str]) -> list[str]:
     return sorted(set(codes))
 
 
+def _check_city_level(actor: Actor) -> None:
+    """Roles apply city-wide, so only someone whose jurisdiction is the whole city may
+    define or change them."""
+    if actor.level != Level.city:
+        raise Forbidden("自定义角色全市通用，只有市级管理员可以维护", code="role.city_only")
+
+
 def create_role(session: Session, actor: Actor, data: RoleCreate) -> dict[str, Any]:
+    _check_city_level(actor)
     if repository.get_role(session, data.code):
         raise Conflict("角色编码已存在", code="role.code_taken")
     role = Role(
@@ -504,6 +512,7 @@ def create_role(session: Session, actor: Actor, data: RoleCreate) -> dict[str, A
 
 
 def update_role(session: Session, actor: Actor, code: str, data: RoleUpdate) -> dict[str, Any]:
+    _check_city_level(actor)
     role = repository.get_role(session, code)
     if role is None:
         raise RoleNotFound()

@@ -7,10 +7,11 @@ from sqlalchemy.orm import Session
 
 from shiyu.auth.access import Actor
 from shiyu.jurisdiction.models import Jurisdiction
+from shiyu.kit.paths import within
 
 
 def readable_by(actor: Actor) -> Select[Jurisdiction]:
-    return select(Jurisdiction).where(Jurisdiction.path.startswith(actor.scope_path))
+    return select(Jurisdiction).where(within(Jurisdiction.path, actor.scope_path))
 
 
 def get_readable(session: Session, actor: Actor, code: str) -> Jurisdiction | None:
@@ -40,7 +41,7 @@ def children(session: Session, code: str) -> Sequence[Jurisdiction]:
 def descendants(
     session: Session, root_path: str, *, level: str | None = None
 ) -> Sequence[Jurisdiction]:
-    stmt = select(Jurisdiction).where(Jurisdiction.path.startswith(root_path))
+    stmt = select(Jurisdiction).where(within(Jurisdiction.path, root_path))
     if level:
         stmt = stmt.where(Jurisdiction.level == level)
     return session.scalars(stmt.order_by(Jurisdiction.path)).all()

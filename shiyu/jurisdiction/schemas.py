@@ -34,8 +34,11 @@ class LngLat(BaseModel):
     lat: float = Field(ge=-90, le=90)
 
 
+LOCATE_BATCH_MAX = 10_000
+
+
 class LocateBatchIn(BaseModel):
-    points: list[LngLat] = Field(min_length=1, max_length=10_000)
+    points: list[LngLat] = Field(min_length=1, max_length=LOCATE_BATCH_MAX)
 
 
 class LocateBatchOut(BaseModel):

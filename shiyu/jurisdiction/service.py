@@ -32,7 +32,7 @@ from shiyu.jurisdiction.schemas import (
     LocateBatchOut,
     LocateResult,
 )
-from shiyu.kit import geo
+from shiyu.kit import geo, txn
 
 
 class UnitNotFound(NotFound):
@@ -55,11 +55,6 @@ class OutsideScope(NotFound):
 
     code = "jurisdiction.outside_scope"
     message = "导入数据超出您的管辖范围"
-
-
-class BatchTooLarge(InvalidInput):
-    code = "jurisdiction.batch_too_large"
-    message = "批量定位的点数超过上限"
 
 
 # ---------------------------------------------------------------- reading
@@ -143,8 +138,6 @@ def locate_grid_code(session: Session, settings: Settings, *, lng: float, lat: f
 def locate_batch(
     session: Session, settings: Settings, points: list[tuple[float, float]]
 ) -> LocateBatchOut:
-    if len(points) > settings.locate_batch_max:
-        raise BatchTooLarge(details=[{"max": settings.locate_batch_max, "given": len(points)}])
     codes = _index(session, settings).locate_many(np.asarray(points, dtype=float))
     located = sum(c is not None for c in codes)
     return LocateBatchOut(grid_codes=codes, located=located, missing=len(codes) - located)
@@ -347,7 +340,9 @@ def import_features(
     session.flush()
     if grids_changed:
         grid_index.bump_version(session)
+        # check again now (this transaction) and once more when the change is committed
         grid_index.holder.invalidate()
+        txn.after_commit(session, grid_index.holder.invalidate)
     report = ImportReport(
         created=created,
         updated=updated,
@@ -355,16 +350,21 @@ def import_features(
         grids=sum(r.props.level is Level.grid for r in rows),
         fingerprint=source_fingerprint,
     )
+    if created or updated:  # an import that changes nothing leaves no trace to audit
+        _audit_import(session, actor, report, list(paths.values()))
+    return report
+
+
+def _audit_import(session: Session, actor: Actor, report: ImportReport, paths: list[str]) -> None:
     audit.record(
         session,
         actor=actor,
         action="jurisdiction.import",
         object_type="jurisdiction_import",
-        object_id=source_fingerprint[:16],
-        scope_path=_common_root(list(paths.values()) or [actor.scope_path]),
+        object_id=report.fingerprint[:16],
+        scope_path=_common_root(paths or [actor.scope_path]),
         extra=report.model_dump(),
     )
-    return report
 
 
 def _values(row: _Row) -> dict[str, Any]:
