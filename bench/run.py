@@ -267,7 +267,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "bad_bodies are 2xx answers whose JSON could not be read",
             "client": "stdlib = http.client, one keep-alive connection per thread",
             "cpu_percent": "percent of one core during the measured window; the client (this "
-            "process) and the server share the machine",
+            "process) and the server share the machine; other_cpu_percent is everything else "
+            "(other jobs, the kernel, PostgreSQL with --postgres)",
         },
     }
 

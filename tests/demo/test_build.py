@@ -1,0 +1,87 @@
+"""`shiyu demo` end to end: builds the city into a real database, idempotently, and the
+printed accounts log in through a real `shiyu serve` process."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from tests.helpers import run_cli, server_process
+
+PASSWORD = "Demo-pass-2026"
+
+
+def _scalar(url: str, sql: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(text(sql)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def test_demo_city(fresh_database: str) -> None:
+    started = time.monotonic()
+    first = run_cli(fresh_database, "demo", SHIYU_DEMO_PASSWORD=PASSWORD)
+    elapsed = time.monotonic() - started
+    assert first.returncode == 0, first.stderr
+    assert elapsed < 60
+    assert "admin" in first.stdout
+    assert PASSWORD in first.stdout
+    assert "http://127.0.0.1:8000/" in first.stdout
+
+    counts = {
+        level: _scalar(fresh_database, f"SELECT count(*) FROM jurisdictions WHERE level='{level}'")
+        for level in ("city", "district", "street", "community", "grid")
+    }
+    assert counts["city"] == 1
+    assert counts["district"] >= 8
+    assert counts["street"] >= 80
+    assert counts["community"] >= 800
+    assert counts["grid"] >= 5000
+    assert _scalar(fresh_database, "SELECT count(*) FROM departments") >= 40
+    # a grid worker for every grid
+    assert (
+        _scalar(
+            fresh_database,
+            "SELECT count(*) FROM jurisdictions j WHERE j.level='grid' AND NOT EXISTS ("
+            " SELECT 1 FROM users u JOIN user_roles r ON r.user_id=u.id"
+            " WHERE u.jurisdiction_code=j.code AND r.role_code='grid_worker')",
+        )
+        == 0
+    )
+    # every role, dispatchers at four levels, the five heads
+    assert _scalar(fresh_database, "SELECT count(DISTINCT role_code) FROM user_roles") == 8
+    assert (
+        _scalar(
+            fresh_database,
+            "SELECT count(DISTINCT j.level) FROM users u JOIN user_roles r ON r.user_id=u.id"
+            " JOIN jurisdictions j ON j.code=u.jurisdiction_code WHERE r.role_code='dispatcher'",
+        )
+        == 4
+    )
+    assert _scalar(fresh_database, "SELECT count(DISTINCT post) FROM users") == 5
+
+    users = _scalar(fresh_database, "SELECT count(*) FROM users")
+    audit = _scalar(fresh_database, "SELECT count(*) FROM audit_records")
+    again = run_cli(fresh_database, "demo", SHIYU_DEMO_PASSWORD=PASSWORD)
+    assert again.returncode == 0, again.stderr
+    assert _scalar(fresh_database, "SELECT count(*) FROM users") == users
+    assert _scalar(fresh_database, "SELECT count(*) FROM audit_records") == audit
+    assert run_cli(fresh_database, "audit", "verify").returncode == 0
+
+    with server_process(fresh_database) as base:
+        for username in ("admin", "city_dispatcher", "gw_420102001001001", "resident01"):
+            resp = httpx.post(
+                f"{base}/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+            )
+            assert resp.status_code == 200, (username, resp.text)
+        token = resp.json()["access_token"]
+        located = httpx.get(
+            f"{base}/api/v1/locate",
+            params={"lng": 114.3, "lat": 30.6},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert located.status_code == 200
+        assert len(located.json()["grid"]["code"]) == 15
