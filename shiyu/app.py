@@ -9,6 +9,7 @@ from shiyu.api import api_router
 from shiyu.config import Settings, get_settings
 from shiyu.db import Database
 from shiyu.health.api import router as health_router
+from shiyu.landing import router as landing_router
 from shiyu.logs import configure_logging
 from shiyu.middleware import RequestContextMiddleware, install_error_handlers
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(landing_router)
     return app
 
 

@@ -24,6 +24,13 @@ def test_healthz(client: httpx.Client) -> None:
     assert resp.json()["database"] == "ok"
 
 
+def test_landing_page_in_chinese(client: httpx.Client) -> None:
+    resp = client.get("/")
+    assert resp.status_code == 200
+    assert "市域社会治理平台" in resp.text
+    assert 'href="/docs"' in resp.text
+
+
 def test_openapi_and_docs(client: httpx.Client) -> None:
     spec = client.get("/openapi.json").json()
     assert "/api/v1/locate" in spec["paths"]

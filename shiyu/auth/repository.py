@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, delete, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shiyu.auth.access import Actor
 from shiyu.auth.models import Department, LoginFailure, Role, User
@@ -25,12 +25,17 @@ def get_user(session: Session, user_id: int) -> User | None:
 
 
 def get_user_with_level(session: Session, user_id: int) -> tuple[User, str] | None:
-    row = session.execute(
-        _user_loads(select(User))
-        .add_columns(Jurisdiction.level)
-        .join(Jurisdiction, Jurisdiction.code == User.jurisdiction_code)
-        .where(User.id == user_id)
-    ).first()
+    """One round trip on every authenticated request: the user, their roles and level."""
+    row = (
+        session.execute(
+            select(User, Jurisdiction.level)
+            .options(joinedload(User.roles))
+            .join(Jurisdiction, Jurisdiction.code == User.jurisdiction_code)
+            .where(User.id == user_id)
+        )
+        .unique()
+        .first()
+    )
     return (row[0], row[1]) if row else None
 
 

@@ -123,6 +123,15 @@ def login(session: Session, settings: Settings, *, username: str, password: str,
         raise InvalidCredentials()
     repository.clear_failures(session, username=username)
     user.last_login_at = utcnow()
+    audit.record(
+        session,
+        actor=actor_for(user, level="", ip=ip),
+        action="auth.login",
+        object_type="user",
+        object_id=user.id,
+        scope_path=user.jurisdiction_path,
+        extra={"username": user.username, "ip": ip},
+    )
     token, expires_in = security.create_token(
         user_id=user.id,
         token_version=user.token_version,

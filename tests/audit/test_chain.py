@@ -98,6 +98,7 @@ class TestTrailThroughApi:
     def test_failed_change_leaves_no_record(
         self, client: httpx.Client, world: World, session: Session
     ) -> None:
+        headers = world.headers(client, "admin")  # logging in is itself audited
         before = session.scalars(select(AuditRecord)).all()
         resp = client.post(
             "/api/v1/users",
@@ -108,7 +109,7 @@ class TestTrailThroughApi:
                 "roles": ["dispatcher"],
                 "jurisdiction_code": world.grid_a,  # dispatchers cannot sit on a grid
             },
-            headers=world.headers(client, "admin"),
+            headers=headers,
         )
         assert resp.status_code == 422
         assert resp.json()["error"]["code"] == "user.role_level"

@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import httpx
 import jwt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shiyu.audit.models import AuditRecord
 from shiyu.auth.security import create_token
 from tests.conftest import TEST_SECRET
 from tests.factories.auth import PASSWORD, login
@@ -24,6 +26,12 @@ class TestToken:
         assert body["token_type"] == "bearer"
         claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"])
         assert claims["exp"] - claims["iat"] == body["expires_in"]
+
+    def test_login_is_audited(self, client: httpx.Client, world: World, session: Session) -> None:
+        assert _token(client, "dispatcher_a", PASSWORD).status_code == 200
+        rec = session.scalars(select(AuditRecord).where(AuditRecord.action == "auth.login")).one()
+        assert rec.actor_id == world.users["dispatcher"].id
+        assert rec.summary["extra"]["username"] == "dispatcher_a"
 
     def test_wrong_user_and_wrong_password_look_the_same(
         self, client: httpx.Client, world: World
