@@ -39,7 +39,7 @@ test-postgres: $(STAMP)
 	bash scripts/test.sh --postgres-only
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	@$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, delete, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from shiyu.auth.access import Actor
 from shiyu.auth.models import Department, LoginFailure, Role, User
@@ -25,11 +25,12 @@ def get_user(session: Session, user_id: int) -> User | None:
 
 
 def get_user_with_level(session: Session, user_id: int) -> tuple[User, str] | None:
-    """One round trip on every authenticated request: the user, their roles and level."""
+    """Two indexed look-ups on every authenticated request: the user with level, the roles.
+    (A joined eager load makes SQLite materialise the whole user_roles join.)"""
     row = (
         session.execute(
             select(User, Jurisdiction.level)
-            .options(joinedload(User.roles))
+            .options(selectinload(User.roles))
             .join(Jurisdiction, Jurisdiction.code == User.jurisdiction_code)
             .where(User.id == user_id)
         )
