@@ -106,7 +106,8 @@ class Authorize:
             raise ValueError(f"undefined permission codes: {unknown}")
         self.codes = codes
 
-    def __call__(self, actor: CurrentActor) -> Actor:
+    async def __call__(self, actor: CurrentActor) -> Actor:
+        # async: a pure check, no need for a worker thread
         missing = [c for c in self.codes if not actor.can(c)]
         if missing:
             raise Forbidden(details=[{"missing_permissions": missing}])
