@@ -1,5 +1,6 @@
-"""Mounts every domain router under /api/v1. Everything but `auth.public_router` requires a
-token: routers declare their permissions, so a route without one is a test failure."""
+"""Mounts every domain router under /api/v1. Everything but the `public_router`s requires a
+token: routers declare their permissions, and a route missing from the permission matrix
+test fails the suite."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from fastapi import APIRouter
 from shiyu.audit.api import router as audit_router
 from shiyu.auth.api import public_router as auth_public_router
 from shiyu.auth.api import router as auth_router
+from shiyu.events.api import router as events_router
+from shiyu.intake.api import public_router as intake_public_router
 from shiyu.jurisdiction.api import router as jurisdiction_router
+from shiyu.notifications.api import router as notifications_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_public_router)
 api_router.include_router(auth_router)
 api_router.include_router(jurisdiction_router)
 api_router.include_router(audit_router)
+api_router.include_router(events_router)
+api_router.include_router(notifications_router)
+api_router.include_router(intake_public_router)

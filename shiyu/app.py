@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from shiyu import __version__
@@ -12,11 +15,29 @@ from shiyu.health.api import router as health_router
 from shiyu.landing import router as landing_router
 from shiyu.logs import configure_logging
 from shiyu.middleware import RequestContextMiddleware, install_error_handlers
+from shiyu.worker.scheduler import build as build_scheduler
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    run_jobs: bool = False,
+) -> FastAPI:
     settings = settings or get_settings()
+    db = database or Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = build_scheduler(db, settings) if run_jobs else None
+        if scheduler:
+            scheduler.start()
+        yield
+        if scheduler:
+            scheduler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Shiyu 市域社会治理平台 API",
         version=__version__,
         description="城市社会治理：网格、事件、交办、督办。JSON API under /api/v1.",
@@ -25,7 +46,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.db = database or Database(settings)
+    app.state.db = db
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)
@@ -38,4 +59,4 @@ def serve_app() -> FastAPI:
     """The ASGI factory `shiyu serve` (and uvicorn --factory) runs."""
     settings = get_settings()
     configure_logging(settings.log_level, json_format=settings.log_json)
-    return create_app(settings)
+    return create_app(settings, run_jobs=True)

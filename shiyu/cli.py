@@ -35,8 +35,8 @@ def _database() -> Any:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Apply migrations up to REVISION (default: head)."""
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
+    """Apply migrations up to REVISION (default: every head)."""
     from shiyu import migrate
 
     url = get_settings().database_url

@@ -33,6 +33,21 @@ class Settings(BaseSettings):
         default="127.0.0.1",
         description="Proxies whose X-Forwarded-For is trusted (client IPs for login throttling).",
     )
+    encryption_keys: list[str] = Field(
+        default_factory=list,
+        description="Fernet keys for personal data at rest, newest first (comma-separated "
+        "JSON list); empty: derived from the secret key.",
+    )
+    upload_dir: str = Field(default="var/uploads", description="Where attachments are stored.")
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    resident_reports_per_phone_per_day: int = Field(default=10, ge=1)
+    resident_reports_per_address_per_hour: int = Field(default=20, ge=1)
+    yellow_at: float = Field(default=0.8, gt=0, lt=1, description="Share of time used → yellow.")
+    escalate_after_minutes: int = Field(
+        default=24 * 60, ge=1, description="Overdue this long after supervision → one level up."
+    )
+    sweep_interval_seconds: int = Field(default=60, ge=0, description="0 disables the sweep.")
+    checkin_minutes: int = Field(default=30, ge=1, description="吹哨报到 check-in limit.")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -25,7 +25,7 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 

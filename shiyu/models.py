@@ -6,4 +6,7 @@ from __future__ import annotations
 def load_all() -> None:
     import shiyu.audit.models
     import shiyu.auth.models
-    import shiyu.jurisdiction.models  # noqa: F401
+    import shiyu.events.models
+    import shiyu.jurisdiction.models
+    import shiyu.kit.leases
+    import shiyu.notifications.models  # noqa: F401

@@ -72,6 +72,8 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         "geo_index_check_seconds": 0.0,
         "log_json": True,
+        "sweep_interval_seconds": 0,
+        "upload_dir": tempfile.mkdtemp(prefix="shiyu-uploads-"),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -154,8 +156,8 @@ def client(server: str, connection: Connection) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def world(session: Session) -> World:
-    return create_world(session)
+def world(session: Session, settings: Settings) -> World:
+    return create_world(session, settings)
 
 
 @pytest.fixture

@@ -21,7 +21,21 @@ STAFF = ALL - {"resident"}
 ADMIN = frozenset({"admin"})
 READERS = frozenset({"dispatcher", "supervisor", "leader", "admin"})
 
-PUBLIC_ROUTES = {"POST /api/v1/auth/token", "GET /healthz", "GET /api/v1/ping"}
+PUBLIC_ROUTES = {
+    "POST /api/v1/auth/token",
+    "GET /healthz",
+    "GET /api/v1/ping",
+    # residents without an account: tested in tests/intake (code + phone, rate limits)
+    "POST /api/v1/public/events",
+    "GET /api/v1/public/events/{code}",
+    "POST /api/v1/public/events/{code}/rating",
+    "GET /api/v1/public/categories",
+}
+STAFF_READ = STAFF
+# admins hold every permission code; the transition table still decides who may take
+# which lifecycle action (tests/events)
+ACTORS = frozenset({"grid_worker", "dispatcher", "department_handler", "admin"})
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,14 @@ class Case:
     other: Callable[[World], tuple[str, Any]] | None = None
     #: allowed roles that still get 403 here because of their level (city-wide objects)
     city_only: bool = False
+    #: the body is a file upload
+    multipart: bool = False
+
+
+def _code(w: World, which: str) -> str:
+    event = w.event_a if which == "a" else w.event_b
+    assert event is not None and event.code
+    return event.code
 
 
 def _user_patch(w: World, user_key: str) -> tuple[str, Any]:
@@ -151,6 +173,44 @@ EXPECTED: dict[str, Case] = {
     "POST /api/v1/locate/batch": Case(
         ALL, lambda w: ("/api/v1/locate/batch", {"points": [{"lng": 114.005, "lat": 30.005}]})
     ),
+    "POST /api/v1/events": Case(
+        ACTORS,
+        lambda w: ("/api/v1/events", {"title": "路灯不亮", "lng": 114.005, "lat": 30.005}),
+    ),
+    "GET /api/v1/events": Case(STAFF_READ, lambda w: ("/api/v1/events", None)),
+    "GET /api/v1/events/todo": Case(STAFF_READ, lambda w: ("/api/v1/events/todo", None)),
+    "GET /api/v1/events/meta/transitions": Case(
+        STAFF_READ, lambda w: ("/api/v1/events/meta/transitions", None)
+    ),
+    "GET /api/v1/events/meta/categories": Case(
+        STAFF_READ, lambda w: ("/api/v1/events/meta/categories", None)
+    ),
+    "GET /api/v1/events/{code}": Case(
+        STAFF_READ,
+        lambda w: (f"/api/v1/events/{_code(w, 'a')}", None),
+        lambda w: (f"/api/v1/events/{_code(w, 'b')}", None),
+    ),
+    "POST /api/v1/events/{code}/actions": Case(
+        ACTORS,
+        # an unknown action: passes the permission and scope checks, then 422
+        lambda w: (f"/api/v1/events/{_code(w, 'a')}/actions", {"action": "noop"}),
+        lambda w: (f"/api/v1/events/{_code(w, 'b')}/actions", {"action": "noop"}),
+    ),
+    "POST /api/v1/events/{code}/attachments": Case(
+        ACTORS,
+        lambda w: (f"/api/v1/events/{_code(w, 'a')}/attachments", None),
+        lambda w: (f"/api/v1/events/{_code(w, 'b')}/attachments", None),
+        multipart=True,
+    ),
+    "GET /api/v1/events/{code}/attachments/{attachment_id}": Case(
+        STAFF_READ,
+        lambda w: (f"/api/v1/events/{_code(w, 'a')}/attachments/{w.photo_id}", None),
+        lambda w: (f"/api/v1/events/{_code(w, 'b')}/attachments/{w.photo_b_id}", None),
+    ),
+    "GET /api/v1/notifications": Case(ALL, lambda w: ("/api/v1/notifications", None)),
+    "POST /api/v1/notifications/read": Case(
+        ALL, lambda w: ("/api/v1/notifications/read", {"ids": None})
+    ),
     "GET /api/v1/audit/records": Case(
         frozenset({"supervisor", "admin"}), lambda w: ("/api/v1/audit/records", None)
     ),
@@ -173,7 +233,10 @@ def test_every_route_has_an_expected_outcome() -> None:
 
 def _send(client: httpx.Client, key: str, path: str, body: Any, headers: dict[str, str]) -> int:
     method = key.split()[0]
-    resp = client.request(method, path, json=body, headers=headers)
+    if EXPECTED[key].multipart:
+        resp = client.post(path, files={"file": ("p.png", PNG, "image/png")}, headers=headers)
+    else:
+        resp = client.request(method, path, json=body, headers=headers)
     assert "error" in resp.json() if resp.status_code >= 400 else True, resp.text
     return resp.status_code
 

@@ -103,6 +103,12 @@ def get_readable_unit(session: Session, actor: Actor, code: str) -> Jurisdiction
     return unit
 
 
+def get_root(session: Session) -> Jurisdiction | None:
+    """The city (the first root) for intake that has no place."""
+    roots = repository.roots(session)
+    return roots[0] if roots else None
+
+
 def get_unit(session: Session, code: str) -> Jurisdiction | None:
     """Trusted lookup for services, jobs and imports (no scoping)."""
     return repository.get(session, code)

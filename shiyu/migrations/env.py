@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from alembic import context
 from sqlalchemy import Connection
 
 from shiyu.db import Base, make_engine
+from shiyu.kit.types import UTCDateTime
 from shiyu.models import load_all
 
 load_all()
@@ -16,11 +19,19 @@ def _include(obj: object, name: str | None, type_: str, *_: object) -> bool:
     return not (type_ == "index" and name is not None and name.endswith("_prefix"))
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | Literal[False]:
+    # our column types render as their plain SQLAlchemy equivalents in migrations
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         include_object=_include,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -3,12 +3,14 @@ B with its own dispatcher, so tests can check both what a role may do and where.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 from sqlalchemy.orm import Session
 
 from shiyu.auth.models import Department, User
+from shiyu.config import Settings
+from shiyu.events.models import Event
 from tests.factories.auth import create_department, create_user, login
 from tests.factories.jurisdiction import CITY, TinyCity, create_tiny_city
 
@@ -37,12 +39,17 @@ class World:
     users: dict[str, User] = field(default_factory=dict)
     user_b: User | None = None
     city_admin: User | None = None
+    #: an event in street A dispatched to department A (with one photo), one in street B
+    event_a: Event | None = None
+    event_b: Event | None = None
+    photo_id: int | None = None
+    photo_b_id: int | None = None
 
     def headers(self, client: httpx.Client, role: str) -> dict[str, str]:
         return login(client, self.users[role].username)
 
 
-def create_world(session: Session) -> World:
+def create_world(session: Session, settings: Settings) -> World:
     city = create_tiny_city(session)
     street_a, street_b = city.streets[0], city.streets[2]  # different districts
     grid_a = next(g for g in city.grids if g.startswith(street_a[:9]))
@@ -68,5 +75,54 @@ def create_world(session: Session) -> World:
     world.city_admin = create_user(
         session, username="city_admin", roles=["admin"], jurisdiction_code=CITY
     )
+    _add_events(session, settings, world)
     session.commit()
     return world
+
+
+def _add_events(session: Session, settings: Settings, world: World) -> None:
+    from shiyu.auth.access import system_actor
+    from shiyu.events import attachments, service
+    from shiyu.events.enums import AttachmentKind, Channel
+    from shiyu.events.schemas import ActionIn, IntakeData
+
+    system = system_actor()
+    system = replace(system, roles=frozenset({"dispatcher"}))
+    for grid, dep, attr in (
+        (world.grid_a, world.dep_a, "event_a"),
+        (world.grid_b, world.dep_b, "event_b"),
+    ):
+        lng, lat = world.city.centres[grid]
+        event, _ = service.create(
+            session,
+            settings,
+            IntakeData(
+                channel=Channel.grid_patrol,
+                title="占道经营",
+                lng=lng,
+                lat=lat,
+                reporter_phone="13900000000",
+            ),
+            actor=None,
+        )
+        service.apply_transition(session, settings, event, system, ActionIn(action="accept"))
+        service.apply_transition(
+            session,
+            settings,
+            event,
+            system,
+            ActionIn(action="dispatch", lead_department_id=dep.id),
+        )
+        setattr(world, attr, event)
+    for attr, event in (("photo_id", world.event_a), ("photo_b_id", world.event_b)):
+        assert event is not None
+        photo = attachments.add(
+            session,
+            settings,
+            None,
+            event,
+            kind=AttachmentKind.photo,
+            filename="a.png",
+            data=b"\x89PNG\r\n\x1a\n" + b"\x00" * 32,
+        )
+        setattr(world, attr, photo.id)

@@ -48,12 +48,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_records")),
     )
     with op.batch_alter_table("audit_records", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_audit_records_action"), ["action"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_audit_records_actor_id"), ["actor_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_records_action"), ["action"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_records_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_records_at"), ["at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_audit_records_scope_path"), ["scope_path"], unique=False
@@ -91,9 +87,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("path", name=op.f("uq_jurisdictions_path")),
     )
     with op.batch_alter_table("jurisdictions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_jurisdictions_level"), ["level"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_jurisdictions_level"), ["level"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_jurisdictions_parent_code"), ["parent_code"], unique=False
         )
@@ -109,9 +103,7 @@ def upgrade() -> None:
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_login_failures_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_login_failures_ip"), ["ip"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_login_failures_username"), ["username"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_login_failures_username"), ["username"], unique=False)
 
     op.create_table(
         "roles",
@@ -143,12 +135,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_departments_code")),
     )
     with op.batch_alter_table("departments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_departments_area_code"), ["area_code"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_departments_area_path"), ["area_path"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_departments_area_code"), ["area_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_departments_area_path"), ["area_path"], unique=False)
 
     op.create_table(
         "users",
@@ -181,9 +169,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_users_department_id"), ["department_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_users_department_id"), ["department_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_users_jurisdiction_code"),
             ["jurisdiction_code"],

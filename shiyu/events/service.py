@@ -1,0 +1,911 @@
+"""Intake, reading and the lifecycle of events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shiyu.audit import service as audit
+from shiyu.auth import service as auth_service
+from shiyu.auth.access import Actor
+from shiyu.auth.enums import RoleCode
+from shiyu.config import Settings
+from shiyu.errors import Conflict, Forbidden, InvalidInput, NotFound, ShiyuError
+from shiyu.events import deadlines, repository
+from shiyu.events.enums import (
+    CLOCK_STATUSES,
+    OPEN_STATUSES,
+    AssignmentRole,
+    Channel,
+    Light,
+    Rating,
+    Status,
+)
+from shiyu.events.models import (
+    Action,
+    Assignment,
+    Event,
+    Extension,
+    Whistle,
+    WhistleCall,
+)
+from shiyu.events.schemas import ActionIn, EventRead, IntakeData
+from shiyu.events.transitions import TABLE, Transition, allowed_actions
+from shiyu.jurisdiction import service as jurisdictions
+from shiyu.jurisdiction.enums import Level
+from shiyu.kit.clock import utcnow
+from shiyu.kit.crypto import Cipher, mask_name, mask_phone, normalise_phone
+from shiyu.notifications import service as notify
+
+STATUS_LABELS = {
+    Status.reported: "已受理",
+    Status.accepted: "已立案",
+    Status.rejected: "不予受理",
+    Status.dispatched: "已派遣",
+    Status.returned: "已退单",
+    Status.signed: "已签收",
+    Status.handling: "处置中",
+    Status.replied: "已办结待核查",
+    Status.self_resolved: "已自行处置待核查",
+    Status.verified: "已核查",
+    Status.closed: "已结案",
+    Status.rated: "已回访",
+    Status.suspended: "挂账",
+    Status.cancelled: "已作废",
+    Status.merged: "已合并",
+}
+
+
+class EventNotFound(NotFound):
+    code = "event.not_found"
+    message = "事件不存在或不在您的管辖范围内"
+
+
+class TransitionNotAllowed(Conflict):
+    code = "event.transition_not_allowed"
+    message = "当前状态不允许此操作"
+
+
+class UnknownAction(InvalidInput):
+    code = "event.unknown_action"
+    message = "未知的操作"
+
+
+class GuardFailed(Conflict):
+    code = "event.guard_failed"
+    message = "不满足办理条件"
+
+
+class TooManyReports(ShiyuError):
+    status_code = 429
+    code = "event.too_many_reports"
+    message = "提交过于频繁，请稍后再试"
+
+
+def cipher_for(settings: Settings) -> Cipher:
+    return Cipher(settings.encryption_keys, settings.secret_key)
+
+
+def _field_error(field: str, msg: str) -> InvalidInput:
+    return InvalidInput(msg, details=[{"loc": ["body", field], "msg": msg, "type": "missing"}])
+
+
+# ---------------------------------------------------------------- intake
+
+
+def _search_text(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def _place(session: Session, settings: Settings, data: IntakeData) -> tuple[str | None, str, str]:
+    """(grid code, scope path, owner code). The owner (首接负责) is the community centre of
+    the grid, unless the intake names the receiving unit; without a place, the city."""
+    grid_code = data.grid_code
+    if grid_code is None and data.lng is not None and data.lat is not None:
+        grid_code = jurisdictions.locate_grid_code(session, settings, lng=data.lng, lat=data.lat)
+    grid = jurisdictions.get_unit(session, grid_code) if grid_code else None
+    if grid_code and grid is None:
+        raise InvalidInput(
+            "网格不存在", details=[{"loc": ["body", "grid_code"], "msg": "unknown grid"}]
+        )
+    owner_code = data.owner_code or (grid.parent_code if grid else None)
+    if owner_code is None:
+        root = jurisdictions.get_root(session)
+        if root is None:
+            raise InvalidInput("系统尚未配置辖区", code="jurisdiction.empty")
+        owner_code = root.code
+    owner = jurisdictions.get_unit(session, owner_code)
+    if owner is None:
+        raise InvalidInput("受理单位不存在")
+    return grid_code, (grid.path if grid else owner.path), owner.code
+
+
+def create(
+    session: Session,
+    settings: Settings,
+    data: IntakeData,
+    *,
+    actor: Actor | None,
+) -> tuple[Event, bool]:
+    """Every channel ends here. Idempotent on (source, external_id): the same record sent
+    twice returns the first event and `False`."""
+    if data.source and data.external_id:
+        existing = repository.get_by_external(session, data.source, data.external_id)
+        if existing is not None:
+            return existing, False
+    if data.category_code and repository.category(session, data.category_code) is None:
+        raise InvalidInput(
+            "事件分类不存在",
+            code="event.unknown_category",
+            details=[{"loc": ["body", "category_code"], "msg": "unknown category"}],
+        )
+    grid_code, scope_path, owner_code = _place(session, settings, data)
+    owner = jurisdictions.get_unit(session, owner_code)
+    assert owner is not None
+    cipher = cipher_for(settings)
+    phone = normalise_phone(data.reporter_phone) if data.reporter_phone else None
+    now = utcnow()
+    event = Event(
+        channel=data.channel.value,
+        source=data.source,
+        external_id=data.external_id,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        category_code=data.category_code,
+        appeal_kind=data.appeal_kind.value if data.appeal_kind else None,
+        urgency=data.urgency.value,
+        lng=data.lng,
+        lat=data.lat,
+        address=data.address.strip(),
+        grid_code=grid_code,
+        scope_path=scope_path,
+        owner_code=owner.code,
+        owner_path=owner.path,
+        reporter_name=cipher.encrypt(data.reporter_name),
+        reporter_phone=cipher.encrypt(phone),
+        reporter_phone_hash=cipher.lookup_hash(phone) if phone else None,
+        created_by_id=actor.user_id if actor else None,
+        status=Status.reported.value,
+        light=Light.none.value,
+        reported_at=data.reported_at or now,
+        search_text=_search_text(data.title, data.description, data.address),
+    )
+    session.add(event)
+    session.flush()
+    event.code = f"SY{event.reported_at.astimezone(deadlines.CHINA):%Y%m%d}{event.id:07d}"
+    _timeline(
+        session,
+        event,
+        "report",
+        None,
+        Status.reported,
+        actor,
+        note="",
+        data={"channel": event.channel},
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="event.report",
+        object_type="event",
+        object_id=event.code,
+        scope_path=event.scope_path,
+        after={
+            "channel": event.channel,
+            "title": event.title,
+            "owner": event.owner_code,
+            "grid": event.grid_code,
+        },
+    )
+    notify.notify_users(
+        session,
+        notify.users_at(session, owner.code, [RoleCode.dispatcher]),
+        kind="event.reported",
+        title=f"新事件：{event.title}",
+        event_id=event.id,
+    )
+    if phone and data.channel in (Channel.resident, Channel.hotline_12345, Channel.open311):
+        notify.send_outbound(
+            session,
+            cipher,
+            channel="sms",
+            recipient=phone,
+            event_id=event.id,
+            body=f"【市域治理】您反映的问题已受理，编号{event.code}，可凭编号和手机号查询进度。",
+        )
+    session.flush()
+    return event, True
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _sees_reporter(actor: Actor | None, event: Event) -> bool:
+    if actor is None:
+        return False
+    if RoleCode.dispatcher in actor.roles:
+        return True
+    return RoleCode.department_handler in actor.roles and (
+        actor.department_id is not None and actor.department_id == event.lead_department_id
+    )
+
+
+def to_read(
+    session: Session, settings: Settings, event: Event, actor: Actor | None
+) -> dict[str, Any]:
+    cipher = cipher_for(settings)
+    name = cipher.decrypt(event.reporter_name)
+    phone = cipher.decrypt(event.reporter_phone)
+    if not _sees_reporter(actor, event):
+        name, phone = mask_name(name), mask_phone(phone)
+    parent = repository.codes_of(session, [event.parent_id]) if event.parent_id else {}
+    return {
+        **{c: getattr(event, c) for c in EventRead.model_fields if hasattr(event, c)},
+        "reporter_name": name,
+        "reporter_phone": phone,
+        "parent_code": parent.get(event.parent_id) if event.parent_id else None,
+        "allowed_actions": allowed_actions(event.status, actor.roles) if actor else [],
+    }
+
+
+def get_event(session: Session, actor: Actor, code: str) -> Event:
+    event = repository.get_readable(session, actor, code)
+    if event is None:
+        raise EventNotFound()
+    return event
+
+
+def detail(session: Session, settings: Settings, actor: Actor, code: str) -> dict[str, Any]:
+    event = get_event(session, actor, code)
+    return {
+        **to_read(session, settings, event, actor),
+        "timeline": repository.timeline(session, event.id),
+        "attachments": repository.attachments(session, event.id),
+        "assignments": repository.assignments(session, event.id),
+        "children_codes": repository.children_codes(session, event.id),
+    }
+
+
+def list_events(
+    session: Session,
+    actor: Actor,
+    flt: repository.ListFilter,
+    *,
+    cursor: str | None,
+    size: int,
+    with_total: bool,
+) -> tuple[Sequence[Event], str | None, int | None]:
+    stmt = repository.readable_by(actor)
+    now = utcnow()
+    try:
+        rows, next_cursor = repository.page(session, stmt, flt, now=now, cursor=cursor, size=size)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("无效的分页游标", code="event.bad_cursor") from exc
+    total = repository.count(session, stmt, flt, now=now) if with_total else None
+    return rows, next_cursor, total
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+@dataclass
+class Ctx:
+    session: Session
+    settings: Settings
+    event: Event
+    actor: Actor
+    data: ActionIn
+    now: datetime
+    #: extra facts for the timeline and the audit record
+    facts: dict[str, Any]
+    #: a status that overrides the table's target (e.g. 重办 after a dissatisfied rating)
+    target: Status | None = None
+
+
+Effect = Callable[[Ctx], None]
+
+
+def _calendar(session: Session) -> deadlines.WorkCalendar:
+    days = repository.calendar_days(session)
+    return deadlines.WorkCalendar(
+        holidays=frozenset(d.day for d in days if not d.is_workday),
+        workdays=frozenset(d.day for d in days if d.is_workday),
+    )
+
+
+def _limits(session: Session, event: Event) -> deadlines.Limits:
+    rule = repository.deadline_rule(session, event.category_code, event.urgency)
+    if rule is None:
+        return deadlines.Limits(sign_hours=2, finish_working_days=5, finish_hours=None)
+    return deadlines.Limits(rule.sign_hours, rule.finish_working_days, rule.finish_hours)
+
+
+def _start_clock(ctx: Ctx) -> None:
+    """The clock starts at dispatch (and again on 重办)."""
+    event = ctx.event
+    event.dispatched_at = ctx.now
+    event.sign_deadline, event.finish_deadline = deadlines.deadlines(
+        ctx.now, _limits(ctx.session, event), _calendar(ctx.session)
+    )
+    event.signed_at = event.replied_at = event.verified_at = event.closed_at = None
+    event.signed_on_time = event.finished_on_time = None
+
+
+def refresh_light(event: Event, now: datetime, settings: Settings) -> None:
+    if event.dispatched_at and event.finish_deadline:
+        span = event.finish_deadline - event.dispatched_at
+        event.yellow_at = event.dispatched_at + span * settings.yellow_at
+    else:
+        event.yellow_at = None
+    if event.status in CLOCK_STATUSES:
+        event.light = deadlines.light(
+            now, event.dispatched_at, event.finish_deadline, yellow_at=settings.yellow_at
+        ).value
+    else:
+        event.light = Light.none.value
+
+
+def _require(ctx: Ctx, value: object, field: str, msg: str) -> None:
+    if value in (None, "", []):
+        raise _field_error(field, msg)
+
+
+def _in_centre_scope(ctx: Ctx) -> None:
+    """Dispatchers act on events owned by their unit or below (首接负责; after escalation
+    the lower unit may no longer act)."""
+    if not ctx.actor.covers(ctx.event.owner_path):
+        raise Forbidden("该事件已由上级或其他单位负责", code="event.not_owner")
+
+
+def _on_site(ctx: Ctx) -> None:
+    if RoleCode.dispatcher in ctx.actor.roles and ctx.actor.covers(ctx.event.owner_path):
+        return
+    if RoleCode.grid_worker in ctx.actor.roles and ctx.actor.covers(ctx.event.scope_path):
+        return
+    raise Forbidden("不在您的网格或辖区内", code="event.not_on_site")
+
+
+def _lead_handler(ctx: Ctx) -> None:
+    if ctx.actor.department_id is None or ctx.actor.department_id != ctx.event.lead_department_id:
+        raise Forbidden("只有主办单位可以执行此操作", code="event.not_lead")
+
+
+def _department(ctx: Ctx, dep_id: int, field: str) -> int:
+    try:
+        return auth_service.get_department(ctx.session, ctx.actor, dep_id).id
+    except NotFound as exc:
+        raise InvalidInput(
+            "部门不存在或不在可派遣范围内",
+            code="event.unknown_department",
+            details=[{"loc": ["body", field], "msg": "unknown department", "input": dep_id}],
+        ) from exc
+
+
+def _set_assignments(ctx: Ctx, lead_id: int, assist_ids: list[int]) -> None:
+    session, event = ctx.session, ctx.event
+    current = {a.department_id: a for a in repository.assignments(session, event.id)}
+    for old in current.values():
+        old.active = False
+    for dep_id, role in [(lead_id, AssignmentRole.lead)] + [
+        (d, AssignmentRole.assist) for d in assist_ids if d != lead_id
+    ]:
+        row = current.get(dep_id)
+        if row is None:
+            row = Assignment(event_id=event.id, department_id=dep_id)
+            session.add(row)
+            current[dep_id] = row
+        row.role, row.active, row.dispatched_at = role.value, True, ctx.now
+        row.signed_at = row.replied_at = None
+        row.reply = ""
+    event.lead_department_id = lead_id
+    for dep_id in {lead_id, *assist_ids}:
+        notify.notify_users(
+            session,
+            notify.users_of_department(session, dep_id),
+            kind="event.dispatched",
+            title=f"待签收：{event.title}",
+            event_id=event.id,
+        )
+
+
+def _lead_assignment(ctx: Ctx) -> Assignment | None:
+    for row in repository.assignments(ctx.session, ctx.event.id):
+        if row.active and row.role == AssignmentRole.lead:
+            return row
+    return None
+
+
+# --- effects, one per action that needs more than a status change
+
+
+def _accept(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    ctx.event.accepted_at = ctx.now
+
+
+def _reject(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    ctx.event.closed_at = ctx.now
+
+
+def _merge(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    _require(ctx, ctx.data.parent_code, "parent_code", "须指定主单编号")
+    parent = repository.get_readable(ctx.session, ctx.actor, ctx.data.parent_code or "")
+    if parent is None:
+        raise InvalidInput(
+            "主单不存在",
+            code="event.unknown_parent",
+            details=[{"loc": ["body", "parent_code"], "msg": "unknown event"}],
+        )
+    if parent.id == ctx.event.id or parent.status not in OPEN_STATUSES or parent.parent_id:
+        raise GuardFailed("主单须为另一件未办结且未被合并的事件")
+    ctx.event.parent_id = parent.id
+    ctx.facts["parent_code"] = parent.code
+
+
+def _dispatch(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    _require(ctx, ctx.data.lead_department_id, "lead_department_id", "须指定主办单位")
+    lead = _department(ctx, ctx.data.lead_department_id or 0, "lead_department_id")
+    assists = [_department(ctx, d, "assist_department_ids") for d in ctx.data.assist_department_ids]
+    if ctx.event.accepted_at is None:
+        ctx.event.accepted_at = ctx.now
+    _set_assignments(ctx, lead, assists)
+    _start_clock(ctx)
+    ctx.facts.update(lead_department_id=lead, assist_department_ids=assists)
+
+
+def _rule_final(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    lead = ctx.data.lead_department_id or ctx.event.lead_department_id
+    _require(ctx, lead, "lead_department_id", "须指定主办单位")
+    lead = _department(ctx, lead or 0, "lead_department_id")
+    _set_assignments(ctx, lead, ctx.data.assist_department_ids)
+    _start_clock(ctx)
+    ctx.facts.update(lead_department_id=lead, final=True)
+
+
+def _return(ctx: Ctx) -> None:
+    _lead_handler(ctx)
+    last = _last_dispatch(ctx)
+    if last is not None and last.data.get("final"):
+        raise GuardFailed("该事件已由中心审定派遣，不能再次退单", code="event.ruled_final")
+    ctx.event.return_count += 1
+    ctx.event.sign_deadline = ctx.event.finish_deadline = None
+    notify.notify_users(
+        ctx.session,
+        notify.users_at(ctx.session, ctx.event.owner_code, [RoleCode.dispatcher]),
+        kind="event.returned",
+        title=f"退单：{ctx.event.title}",
+        body=ctx.data.reason,
+        event_id=ctx.event.id,
+    )
+
+
+def _last_dispatch(ctx: Ctx) -> Action | None:
+    for row in reversed(repository.timeline(ctx.session, ctx.event.id)):
+        if row.action in ("dispatch", "rule_final", "rate"):
+            return row
+    return None
+
+
+def _sign(ctx: Ctx) -> None:
+    _lead_handler(ctx)
+    event = ctx.event
+    event.signed_at = ctx.now
+    event.signed_on_time = event.sign_deadline is None or ctx.now <= event.sign_deadline
+    lead = _lead_assignment(ctx)
+    if lead:
+        lead.signed_at = ctx.now
+
+
+def _start(ctx: Ctx) -> None:
+    _lead_handler(ctx)
+
+
+def _assist_reply(ctx: Ctx) -> None:
+    _require(ctx, ctx.data.reply, "reply", "须填写反馈内容")
+    for row in repository.assignments(ctx.session, ctx.event.id):
+        if (
+            row.active
+            and row.role == AssignmentRole.assist
+            and row.department_id == ctx.actor.department_id
+        ):
+            row.replied_at, row.reply = ctx.now, ctx.data.reply
+            return
+    raise Forbidden("只有协办单位可以提交协办反馈", code="event.not_assisting")
+
+
+def _reply(ctx: Ctx) -> None:
+    _lead_handler(ctx)
+    _require(ctx, ctx.data.reply, "reply", "须填写办理结果")
+    event = ctx.event
+    event.reply, event.replied_at = ctx.data.reply, ctx.now
+    event.finished_on_time = event.finish_deadline is None or ctx.now <= event.finish_deadline
+    lead = _lead_assignment(ctx)
+    if lead:
+        lead.replied_at, lead.reply = ctx.now, ctx.data.reply
+    notify.notify_users(
+        ctx.session,
+        notify.users_at(ctx.session, event.owner_code, [RoleCode.dispatcher]),
+        kind="event.replied",
+        title=f"待核查：{event.title}",
+        event_id=event.id,
+    )
+
+
+def _verify(ctx: Ctx) -> None:
+    _on_site(ctx)
+    ctx.event.verified_at = ctx.now
+
+
+def _rework(ctx: Ctx) -> None:
+    _on_site(ctx)
+    ctx.event.rework_count += 1
+    ctx.event.replied_at = None
+
+
+def _self_resolve(ctx: Ctx) -> None:
+    if not ctx.actor.covers(ctx.event.scope_path):
+        raise Forbidden("只能处置本网格内的事件", code="event.not_on_site")
+    kinds = repository.attachment_kinds(ctx.session, ctx.event.id)
+    if not {"before", "after"} <= kinds:
+        raise GuardFailed("自行处置须上传处置前、处置后照片", code="event.photos_required")
+    ctx.event.accepted_at = ctx.event.accepted_at or ctx.now
+    ctx.event.replied_at = ctx.now
+    ctx.event.reply = ctx.data.reply or ctx.data.reason or "网格员现场自行处置"
+
+
+def _reject_self_resolution(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    ctx.event.replied_at = None
+
+
+def _close(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    event = ctx.event
+    event.closed_at = ctx.now
+    phone = cipher_for(ctx.settings).decrypt(event.reporter_phone)
+    if phone:
+        notify.send_outbound(
+            ctx.session,
+            cipher_for(ctx.settings),
+            channel="sms",
+            recipient=phone,
+            event_id=event.id,
+            body=f"【市域治理】您反映的问题（编号{event.code}）已办结：{event.reply[:200]}",
+        )
+
+
+def _rate(ctx: Ctx) -> None:
+    if RoleCode.dispatcher in ctx.actor.roles and ctx.actor.user_id is not None:
+        _in_centre_scope(ctx)
+    _require(ctx, ctx.data.rating, "rating", "须选择满意度")
+    event = ctx.event
+    event.rating = ctx.data.rating.value if ctx.data.rating else None
+    event.rating_comment = ctx.data.rating_comment
+    event.rated_at = ctx.now
+    if ctx.data.rating is Rating.dissatisfied and event.lead_department_id is not None:
+        # 重办: back to the same lead unit with a new clock
+        event.reopen_count += 1
+        ctx.target = Status.dispatched
+        _set_assignments(ctx, event.lead_department_id, [])
+        _start_clock(ctx)
+        ctx.facts["reopened"] = True
+
+
+def _suspend(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    ctx.event.sign_deadline = ctx.event.finish_deadline = None
+
+
+def _resume(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+
+
+def _cancel(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    ctx.event.closed_at = ctx.now
+
+
+def _escalate(ctx: Ctx) -> None:
+    _on_site(ctx)
+    event = ctx.event
+    owner = jurisdictions.get_unit(ctx.session, event.owner_code)
+    assert owner is not None
+    if owner.parent_code is None:
+        raise GuardFailed("已是市级，无法继续上报", code="event.top_level")
+    parent = jurisdictions.get_unit(ctx.session, owner.parent_code)
+    assert parent is not None
+    event.owner_code, event.owner_path = parent.code, parent.path
+    event.escalation_count += 1
+    ctx.facts.update(from_owner=owner.code, to_owner=parent.code)
+    notify.notify_users(
+        ctx.session,
+        notify.users_at(ctx.session, parent.code, [RoleCode.dispatcher]),
+        kind="event.escalated",
+        title=f"下级上报：{event.title}",
+        body=ctx.data.reason,
+        event_id=event.id,
+    )
+
+
+def _request_extension(ctx: Ctx) -> None:
+    _lead_handler(ctx)
+    _require(ctx, ctx.data.working_days, "working_days", "须填写延期工作日数")
+    if ctx.event.finish_deadline is not None and ctx.now >= ctx.event.finish_deadline:
+        raise GuardFailed("延期须在办理期限届满前申请", code="event.extension_too_late")
+    if repository.pending_extension(ctx.session, ctx.event.id):
+        raise GuardFailed("已有待审批的延期申请", code="event.extension_pending")
+    ctx.session.add(
+        Extension(
+            event_id=ctx.event.id,
+            working_days=ctx.data.working_days or 1,
+            reason=ctx.data.reason,
+            requested_by_id=ctx.actor.user_id,
+            requested_at=ctx.now,
+        )
+    )
+    ctx.facts["working_days"] = ctx.data.working_days
+
+
+def _decide_extension(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    _require(ctx, ctx.data.approve, "approve", "须选择批准或不批准")
+    ext = repository.pending_extension(ctx.session, ctx.event.id)
+    if ext is None:
+        raise GuardFailed("没有待审批的延期申请", code="event.no_extension")
+    ext.status = "approved" if ctx.data.approve else "refused"
+    ext.decided_by_id, ext.decided_at = ctx.actor.user_id, ctx.now
+    if ctx.data.approve and ctx.event.finish_deadline is not None:
+        ctx.event.finish_deadline = _calendar(ctx.session).add_working_days(
+            ctx.event.finish_deadline, ext.working_days
+        )
+        ctx.event.extended = True
+    ctx.facts.update(approved=bool(ctx.data.approve), working_days=ext.working_days)
+
+
+def _whistle(ctx: Ctx) -> None:
+    """吹哨: only a street (township) centre summons departments."""
+    _in_centre_scope(ctx)
+    if ctx.actor.level != Level.street:
+        raise Forbidden("吹哨须由街道（乡镇）综治中心发起", code="event.whistle_street_only")
+    _require(ctx, ctx.data.whistle_type, "whistle_type", "须选择哨类型")
+    _require(ctx, ctx.data.department_ids, "department_ids", "须选择报到部门")
+    deps = [_department(ctx, d, "department_ids") for d in ctx.data.department_ids]
+    whistle = Whistle(
+        event_id=ctx.event.id,
+        street_code=ctx.actor.jurisdiction_code,
+        type=ctx.data.whistle_type.value if ctx.data.whistle_type else "daily",
+        reason=ctx.data.reason,
+        issued_by_id=ctx.actor.user_id,
+        issued_at=ctx.now,
+    )
+    ctx.session.add(whistle)
+    ctx.session.flush()
+    limit = timedelta(minutes=ctx.settings.checkin_minutes)
+    for dep_id in sorted(set(deps)):
+        ctx.session.add(
+            WhistleCall(
+                whistle_id=whistle.id, department_id=dep_id, checkin_deadline=ctx.now + limit
+            )
+        )
+        notify.notify_users(
+            ctx.session,
+            notify.users_of_department(ctx.session, dep_id),
+            kind="event.whistle",
+            title=f"吹哨报到（{ctx.settings.checkin_minutes}分钟内）：{ctx.event.title}",
+            event_id=ctx.event.id,
+        )
+    ctx.facts.update(whistle_type=whistle.type, department_ids=sorted(set(deps)))
+
+
+def _checkin(ctx: Ctx) -> None:
+    if ctx.actor.department_id is None:
+        raise Forbidden("只有被召集的部门可以报到", code="event.not_summoned")
+    calls = [
+        c
+        for c in repository.open_calls(ctx.session, ctx.event.id, ctx.actor.department_id)
+        if c.checked_in_at is None
+    ]
+    if not calls:
+        raise GuardFailed("没有待报到的吹哨", code="event.no_whistle")
+    for call in calls:
+        call.checked_in_at, call.checked_in_by_id = ctx.now, ctx.actor.user_id
+        ctx.facts["on_time"] = ctx.now <= call.checkin_deadline
+
+
+def _rate_checkin(ctx: Ctx) -> None:
+    _in_centre_scope(ctx)
+    _require(ctx, ctx.data.department_id, "department_id", "须指定被评价部门")
+    _require(ctx, ctx.data.score, "score", "须给出评分")
+    calls = repository.open_calls(ctx.session, ctx.event.id, ctx.data.department_id or 0)
+    if not calls:
+        raise GuardFailed("该部门未被召集", code="event.not_summoned")
+    calls[-1].rating, calls[-1].rating_comment = ctx.data.score, ctx.data.reason
+    ctx.facts.update(department_id=ctx.data.department_id, score=ctx.data.score)
+
+
+EFFECTS: dict[str, Effect] = {
+    "accept": _accept,
+    "reject": _reject,
+    "merge": _merge,
+    "dispatch": _dispatch,
+    "rule_final": _rule_final,
+    "return": _return,
+    "sign": _sign,
+    "start": _start,
+    "assist_reply": _assist_reply,
+    "reply": _reply,
+    "verify": _verify,
+    "rework": _rework,
+    "self_resolve": _self_resolve,
+    "reject_self_resolution": _reject_self_resolution,
+    "close": _close,
+    "rate": _rate,
+    "suspend": _suspend,
+    "resume": _resume,
+    "cancel": _cancel,
+    "escalate": _escalate,
+    "request_extension": _request_extension,
+    "decide_extension": _decide_extension,
+    "whistle": _whistle,
+    "checkin": _checkin,
+    "rate_checkin": _rate_checkin,
+}
+assert EFFECTS.keys() == TABLE.keys(), "every transition needs its effect"
+
+
+def _timeline(
+    session: Session,
+    event: Event,
+    action: str,
+    before: str | None,
+    after: str,
+    actor: Actor | None,
+    *,
+    note: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        Action(
+            event_id=event.id,
+            action=action,
+            from_status=before,
+            to_status=after,
+            actor_id=actor.user_id if actor else None,
+            actor_name=(actor.display_name if actor else "系统")[:64],
+            at=at or utcnow(),
+            note=note,
+            data=data,
+        )
+    )
+
+
+def apply_transition(
+    session: Session,
+    settings: Settings,
+    event: Event,
+    actor: Actor,
+    data: ActionIn,
+    *,
+    now: datetime | None = None,
+) -> Event:
+    """Check the table, run the action's guard and effects, then write the timeline and the
+    audit record and recompute the light — all in the caller's transaction."""
+    transition: Transition | None = TABLE.get(data.action)
+    if transition is None:
+        raise UnknownAction(
+            details=[{"loc": ["body", "action"], "input": data.action, "allowed": sorted(TABLE)}]
+        )
+    allowed = allowed_actions(event.status, actor.roles)
+    if event.status not in transition.sources:
+        raise TransitionNotAllowed(
+            f"事件当前为“{STATUS_LABELS[Status(event.status)]}”，不能{transition.label}",
+            details=[{"status": event.status, "allowed_actions": allowed}],
+        )
+    if not transition.roles & actor.roles:
+        raise Forbidden(
+            f"您的角色不能{transition.label}",
+            code="event.role_not_allowed",
+            details=[{"allowed_actions": allowed}],
+        )
+    if transition.needs_reason and not data.reason.strip():
+        raise _field_error("reason", f"{transition.label}须填写理由")
+    before = event.status
+    ctx = Ctx(session, settings, event, actor, data, now or utcnow(), facts={})
+    EFFECTS[transition.action](ctx)
+    target = ctx.target or transition.target
+    if target is not None:
+        event.status = target.value
+    refresh_light(event, ctx.now, settings)
+    note = data.reason or data.reply
+    _timeline(
+        session,
+        event,
+        transition.action,
+        before,
+        event.status,
+        actor,
+        note=note,
+        data=ctx.facts,
+        at=ctx.now,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=f"event.{transition.action}",
+        object_type="event",
+        object_id=event.code or str(event.id),
+        scope_path=event.scope_path,
+        before={"status": before},
+        after={"status": event.status, **ctx.facts},
+        extra={"note": note} if note else None,
+    )
+    session.flush()
+    return event
+
+
+def act(session: Session, settings: Settings, actor: Actor, code: str, data: ActionIn) -> Event:
+    return apply_transition(session, settings, get_event(session, actor, code), actor, data)
+
+
+# ---------------------------------------------------------------- to-do
+
+
+TODO_STATUSES: dict[str, frozenset[Status]] = {
+    RoleCode.dispatcher: frozenset(
+        {
+            Status.reported,
+            Status.accepted,
+            Status.returned,
+            Status.replied,
+            Status.self_resolved,
+            Status.verified,
+            Status.closed,
+        }
+    ),
+    RoleCode.department_handler: frozenset({Status.dispatched, Status.signed, Status.handling}),
+    RoleCode.grid_worker: frozenset({Status.replied, Status.self_resolved}),
+}
+
+
+def todo(session: Session, actor: Actor, *, size: int) -> tuple[dict[str, int], Sequence[Event]]:
+    """What waits for the actor: counts per status and the oldest items first."""
+    from sqlalchemy import ColumnElement, or_
+
+    conditions: list[ColumnElement[bool]] = []
+    for role, statuses in TODO_STATUSES.items():
+        if role not in actor.roles:
+            continue
+        cond = Event.status.in_([s.value for s in statuses])
+        if role == RoleCode.dispatcher:
+            conditions.append(cond & (Event.owner_code == actor.jurisdiction_code))
+        elif role == RoleCode.department_handler and actor.department_id is not None:
+            conditions.append(cond & (Event.lead_department_id == actor.department_id))
+        elif role == RoleCode.grid_worker:
+            conditions.append(cond)
+    if not conditions:
+        return {}, []
+    stmt = repository.readable_by(actor).where(or_(*conditions))
+    counts = _count_by_status(session, stmt)
+    rows = session.scalars(stmt.order_by(Event.reported_at, Event.id).limit(size)).all()
+    return counts, rows
+
+
+def _count_by_status(session: Session, stmt: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    sub = stmt.subquery()
+    return {
+        status: int(n)
+        for status, n in session.execute(
+            select(sub.c.status, func.count()).group_by(sub.c.status)
+        ).all()
+    }

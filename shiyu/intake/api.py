@@ -1,0 +1,74 @@
+"""Public intake for residents (no account): report, follow, rate. Rate-limited per phone
+and per address; the same 404 for an unknown code and a wrong phone."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+
+from shiyu.config import Settings
+from shiyu.deps import SessionDep
+from shiyu.events import repository
+from shiyu.events.schemas import (
+    CategoryRead,
+    PublicEventView,
+    ResidentRating,
+    ResidentReceipt,
+    ResidentReport,
+)
+from shiyu.intake import resident
+
+#: PUBLIC: no token. Every route here must validate and rate-limit on its own.
+public_router = APIRouter(prefix="/public", tags=["public"])
+
+PHONE = r"^\+?[0-9][0-9\- ]{4,19}$"
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@public_router.post(
+    "/events",
+    response_model=ResidentReceipt,
+    status_code=status.HTTP_201_CREATED,
+    operation_id="public-report",
+)
+def report(request: Request, session: SessionDep, body: ResidentReport) -> Any:
+    """A resident reports a problem; the answer carries the event code to follow it."""
+    event = resident.report(session, _settings(request), body)
+    return {
+        "code": event.code,
+        "status": event.status,
+        "message": f"已受理，编号 {event.code}，请凭编号和手机号查询办理进度。",
+    }
+
+
+@public_router.get("/events/{code}", response_model=PublicEventView, operation_id="public-follow")
+def follow(
+    request: Request,
+    session: SessionDep,
+    code: str,
+    phone: Annotated[str, Query(pattern=PHONE)],
+) -> Any:
+    """Follow an event by its code and the phone number it was reported with."""
+    return resident.view(session, _settings(request), code, phone)
+
+
+@public_router.post(
+    "/events/{code}/rating", response_model=PublicEventView, operation_id="public-rate"
+)
+def rate(request: Request, session: SessionDep, code: str, body: ResidentRating) -> Any:
+    """Rate the result once the event is closed; '不满意' sends it back to be handled again."""
+    settings = _settings(request)
+    resident.rate(session, settings, code, body)
+    return resident.view(session, settings, code, body.phone)
+
+
+@public_router.get(
+    "/categories", response_model=list[CategoryRead], operation_id="public-categories"
+)
+def categories(session: SessionDep) -> Any:
+    return [c for c in repository.categories(session) if c.is_active]

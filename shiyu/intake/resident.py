@@ -1,0 +1,129 @@
+"""Residents without an account (居民通): report, follow by code + phone, rate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shiyu.auth.access import Actor
+from shiyu.auth.enums import RoleCode
+from shiyu.config import Settings
+from shiyu.events import repository
+from shiyu.events import service as events
+from shiyu.events.enums import Channel, Status
+from shiyu.events.models import Event
+from shiyu.events.schemas import ActionIn, IntakeData, ResidentRating, ResidentReport
+from shiyu.kit.clock import utcnow
+from shiyu.kit.crypto import normalise_phone
+
+#: what residents see of the timeline (internal steps are summarised, names never shown)
+_PUBLIC_ACTIONS = {
+    "report": "已受理",
+    "accept": "已立案",
+    "reject": "不予受理",
+    "dispatch": "已交办处理",
+    "rule_final": "已交办处理",
+    "reply": "处理单位已反馈",
+    "self_resolve": "网格员已现场处置",
+    "close": "已办结",
+    "rate": "已评价",
+    "merge": "已与相同问题合并办理",
+    "cancel": "已作废",
+}
+
+
+def _resident(event: Event) -> Actor:
+    return Actor(
+        user_id=None,
+        username="resident",
+        display_name="居民",
+        roles=frozenset({RoleCode.resident}),
+        permissions=frozenset(),
+        jurisdiction_code=event.owner_code,
+        scope_path=event.scope_path,
+        level="resident",
+    )
+
+
+def report(session: Session, settings: Settings, data: ResidentReport) -> Event:
+    cipher = events.cipher_for(settings)
+    phone_hash = cipher.lookup_hash(normalise_phone(data.reporter_phone))
+    now = utcnow()
+    per_phone = repository.count_recent_by_phone(session, phone_hash, now - timedelta(days=1))
+    if per_phone >= settings.resident_reports_per_phone_per_day:
+        raise events.TooManyReports("该手机号今日提交次数已达上限", headers={"Retry-After": "3600"})
+    address = data.address.strip()
+    if (
+        address
+        and repository.count_recent_by_address(session, address, now - timedelta(hours=1))
+        >= settings.resident_reports_per_address_per_hour
+    ):
+        raise events.TooManyReports(
+            "该地址近期提交过多，请稍后再试", headers={"Retry-After": "600"}
+        )
+    event, _ = events.create(
+        session,
+        settings,
+        IntakeData(
+            channel=Channel.resident,
+            title=data.title,
+            description=data.description,
+            category_code=data.category_code,
+            appeal_kind=data.appeal_kind,
+            lng=data.lng,
+            lat=data.lat,
+            address=address,
+            reporter_name=data.reporter_name,
+            reporter_phone=data.reporter_phone,
+        ),
+        actor=None,
+    )
+    return event
+
+
+def _own_event(session: Session, settings: Settings, code: str, phone: str) -> Event:
+    """The event, if this phone reported it; the same 404 otherwise (codes are guessable)."""
+    event = repository.get_by_code(session, code)
+    cipher = events.cipher_for(settings)
+    if event is None or event.reporter_phone_hash != cipher.lookup_hash(normalise_phone(phone)):
+        raise events.EventNotFound("未找到该编号和手机号对应的事件")
+    if event.parent_id:
+        # a merged report is followed through its main event
+        parent = session.get(Event, event.parent_id)
+        if parent is not None:
+            return parent
+    return event
+
+
+def view(session: Session, settings: Settings, code: str, phone: str) -> dict[str, Any]:
+    event = _own_event(session, settings, code, phone)
+    timeline = [
+        {"at": row.at, "label": _PUBLIC_ACTIONS[row.action]}
+        for row in repository.timeline(session, event.id)
+        if row.action in _PUBLIC_ACTIONS
+    ]
+    return {
+        "code": code,
+        "title": event.title,
+        "status": event.status,
+        "status_label": events.STATUS_LABELS[Status(event.status)],
+        "reported_at": event.reported_at,
+        "closed_at": event.closed_at,
+        "reply": event.reply if event.status in (Status.closed, Status.rated) else "",
+        "rating": event.rating,
+        "can_rate": event.status == Status.closed,
+        "timeline": timeline,
+    }
+
+
+def rate(session: Session, settings: Settings, code: str, data: ResidentRating) -> Event:
+    event = _own_event(session, settings, code, data.phone)
+    return events.apply_transition(
+        session,
+        settings,
+        event,
+        _resident(event),
+        ActionIn(action="rate", rating=data.rating, rating_comment=data.comment),
+    )

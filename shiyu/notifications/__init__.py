@@ -1,0 +1,1 @@
+"""Notifications: an in-app inbox per user and outbound channels (SMS, WeChat)."""

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shiyu.auth.access import Actor
+from shiyu.auth.models import Role, User
+from shiyu.kit.clock import utcnow
+from shiyu.kit.crypto import Cipher
+from shiyu.notifications.channels import CHANNELS
+from shiyu.notifications.models import Notification, OutboundMessage
+
+
+def notify_users(
+    session: Session,
+    user_ids: Iterable[int],
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    event_id: int | None = None,
+) -> int:
+    rows = [
+        Notification(user_id=uid, kind=kind, title=title[:200], body=body, event_id=event_id)
+        for uid in sorted(set(user_ids))
+    ]
+    session.add_all(rows)
+    return len(rows)
+
+
+def users_of_department(session: Session, department_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(User.id).where(User.department_id == department_id, User.is_active.is_(True))
+        )
+    )
+
+
+def users_at(session: Session, jurisdiction_code: str, roles: Sequence[str]) -> list[int]:
+    """Active users sitting on exactly this unit with one of these roles."""
+    return list(
+        session.scalars(
+            select(User.id).where(
+                User.jurisdiction_code == jurisdiction_code,
+                User.is_active.is_(True),
+                User.roles.any(Role.code.in_(roles)),
+            )
+        )
+    )
+
+
+def send_outbound(
+    session: Session,
+    cipher: Cipher,
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    event_id: int | None = None,
+) -> OutboundMessage:
+    status = CHANNELS[channel].send(recipient, body)
+    msg = OutboundMessage(
+        channel=channel,
+        recipient=cipher.encrypt(recipient) or "",
+        body=body,
+        event_id=event_id,
+        status=status,
+    )
+    session.add(msg)
+    return msg
+
+
+def inbox(
+    session: Session, actor: Actor, *, unread_only: bool, limit: int
+) -> tuple[Sequence[Notification], int]:
+    stmt = select(Notification).where(Notification.user_id == actor.user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    rows = session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()
+    unread = session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+    )
+    return rows, unread or 0
+
+
+def mark_read(session: Session, actor: Actor, ids: list[int] | None) -> int:
+    stmt = update(Notification).where(
+        Notification.user_id == actor.user_id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(ids))
+    result = session.execute(stmt.values(read_at=utcnow()))
+    return int(result.rowcount)  # type: ignore[attr-defined]

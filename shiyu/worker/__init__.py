@@ -1,0 +1,1 @@
+"""Periodic jobs, run inside `shiyu serve` (every process; leases keep each job single-run)."""
