@@ -102,6 +102,8 @@ class ActionIn(BaseModel):
     reply: str = Field(default="", max_length=5000)
     rating: Rating | None = None
     rating_comment: str = Field(default="", max_length=500)
+    contacted: bool | None = Field(default=None, description="回访: the caller was reached")
+    resolved: bool | None = Field(default=None, description="回访: the caller says solved")
     working_days: int | None = Field(default=None, ge=1, le=60)
     approve: bool | None = None
     whistle_type: WhistleType | None = None

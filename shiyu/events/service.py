@@ -590,6 +590,13 @@ def _rate(ctx: Ctx) -> None:
     event.rating = ctx.data.rating.value if ctx.data.rating else None
     event.rating_comment = ctx.data.rating_comment
     event.rated_at = ctx.now
+    # a resident rating on the page has reached them; a callback says whether it did
+    event.callback_contacted = True if ctx.data.contacted is None else ctx.data.contacted
+    event.callback_resolved = (
+        ctx.data.resolved
+        if ctx.data.resolved is not None
+        else ctx.data.rating is not Rating.dissatisfied
+    )
     if ctx.data.rating is Rating.dissatisfied and event.lead_department_id is not None:
         # 重办: back to the same lead unit with a new clock
         event.reopen_count += 1
