@@ -105,6 +105,8 @@ def upgrade() -> None:
         sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reply", sa.Text(), nullable=False),
         sa.Column("rating", sa.String(length=24), nullable=True),
+        sa.Column("callback_contacted", sa.Boolean(), nullable=True),
+        sa.Column("callback_resolved", sa.Boolean(), nullable=True),
         sa.Column("rating_comment", sa.String(length=500), nullable=False),
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("rework_count", sa.Integer(), nullable=False),
