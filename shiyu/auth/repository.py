@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from shiyu.auth.access import Actor
-from shiyu.auth.models import Department, LoginFailure, Role, User
+from shiyu.auth.models import Department, LoginFailure, Role, User, user_roles
 from shiyu.jurisdiction.models import Jurisdiction
 from shiyu.kit.paths import within
 
@@ -24,20 +25,55 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.scalars(_user_loads(select(User).where(User.id == user_id))).first()
 
 
-def get_user_with_level(session: Session, user_id: int) -> tuple[User, str] | None:
-    """Two indexed look-ups on every authenticated request: the user with level, the roles.
-    (A joined eager load makes SQLite materialise the whole user_roles join.)"""
-    row = (
-        session.execute(
-            select(User, Jurisdiction.level)
-            .options(selectinload(User.roles))
-            .join(Jurisdiction, Jurisdiction.code == User.jurisdiction_code)
-            .where(User.id == user_id)
-        )
-        .unique()
-        .first()
+@dataclass(frozen=True, slots=True)
+class ActorRow:
+    user_id: int
+    username: str
+    display_name: str
+    jurisdiction_code: str
+    jurisdiction_path: str
+    department_id: int | None
+    is_active: bool
+    token_version: int
+    level: str
+    roles: tuple[tuple[str, bool, tuple[str, ...]], ...]
+
+
+# Built once: statement construction costs more than running these indexed look-ups.
+_ACTOR_USER = (
+    select(
+        User.id,
+        User.username,
+        User.display_name,
+        User.jurisdiction_code,
+        User.jurisdiction_path,
+        User.department_id,
+        User.is_active,
+        User.token_version,
+        Jurisdiction.level,
     )
-    return (row[0], row[1]) if row else None
+    .join(Jurisdiction, Jurisdiction.code == User.jurisdiction_code)
+    .where(User.id == bindparam("uid"))
+)
+_ACTOR_ROLES = (
+    select(Role.code, Role.builtin, Role.permissions)
+    .join(user_roles, user_roles.c.role_code == Role.code)
+    .where(user_roles.c.user_id == bindparam("uid"))
+)
+
+
+def actor_row(session: Session, user_id: int) -> ActorRow | None:
+    """What every authenticated request needs: two small Core queries on the session's
+    connection (no ORM objects, no statement building; this runs on every request)."""
+    conn = session.connection()
+    row = conn.execute(_ACTOR_USER, {"uid": user_id}).first()
+    if row is None:
+        return None
+    roles = conn.execute(_ACTOR_ROLES, {"uid": user_id}).all()
+    return ActorRow(
+        *row,
+        roles=tuple((code, bool(builtin), tuple(perms or ())) for code, builtin, perms in roles),
+    )
 
 
 def get_readable_user(session: Session, actor: Actor, user_id: int) -> User | None:

@@ -101,13 +101,24 @@ def actor_from_token(
     claims = security.decode_token(token, secret=settings.secret_key)
     if claims is None:
         raise Unauthorized()
-    found = repository.get_user_with_level(session, int(claims["sub"]))
-    if found is None:
+    row = repository.actor_row(session, int(claims["sub"]))
+    if row is None or not row.is_active or row.token_version != claims["tv"]:
         raise Unauthorized()
-    user, level = found
-    if not user.is_active or user.token_version != claims["tv"]:
-        raise Unauthorized()
-    return actor_for(user, level, ip=ip)
+    permissions: set[str] = set()
+    for code, builtin, perms in row.roles:
+        permissions |= builtin_permissions(code) if builtin else set(perms)
+    return Actor(
+        user_id=row.user_id,
+        username=row.username,
+        display_name=row.display_name,
+        roles=frozenset(code for code, _, _ in row.roles),
+        permissions=frozenset(permissions),
+        jurisdiction_code=row.jurisdiction_code,
+        scope_path=row.jurisdiction_path,
+        level=row.level,
+        department_id=row.department_id,
+        ip=ip,
+    )
 
 
 def login(session: Session, settings: Settings, *, username: str, password: str, ip: str) -> Token:
