@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from bench import bench_events, bench_sweep
 from bench.inproc import measure_index
 from bench.load import run_load
 from bench.points import CITY_BBOX, random_points
@@ -77,6 +78,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "`shiyu demo` builds (idempotently) into it",
     )
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
+    p.add_argument(
+        "--sweep-rows",
+        type=int,
+        default=0,
+        help="also load this many open events and time the deadline sweep (bench.bench_sweep; "
+        "1000000 with --postgres for the issue's target)",
+    )
     args = p.parse_args(argv)
     if args.duration is None:
         args.duration = 1.0 if args.quick else 5.0
@@ -293,6 +301,16 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         log(f"  serving on {server.base_url} (pid {server.pid})")
         token = login(server.base_url, password)
         http = measure_http(server, token, args)
+        log("event creation: POST /api/v1/events at 1, 10 and 50 clients, each next to ping")
+        creation = bench_events.measure_creation(
+            server.base_url,
+            bench_events.login(server.base_url, bench_events.GRID_WORKER, password),
+            duration=args.duration,
+            warmup=args.warmup,
+            client=args.client,
+            server_pid=server.pid,
+            seed=args.seed,
+        )
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"the server died during the run:\n{server.log_tail()}")
     except BaseException:
@@ -318,7 +336,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     http["locate_single"]["ratio_to_in_process"] = _ratio(
         http["locate_single"]["points_per_s"], inproc["locate_single"]["points_per_s"]
     )
-    report["measurements"] = {**http, "index_in_process": inproc}
+    report["measurements"] = {**http, "index_in_process": inproc, "event_creation": creation}
+    if args.sweep_rows > 0:
+        log(f"deadline sweep over {args.sweep_rows:,} loaded open events ...")
+        report["measurements"]["sweep"] = _measure_sweep(database_url, args.sweep_rows)
     report["errors"] = {
         name: {k: http[name][k] for k in ("errors", "exceptions", "bad_bodies")}
         for name in ("reference_ping", "locate_single", "locate_batch")
@@ -327,6 +348,18 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     )
     return report
+
+
+def _measure_sweep(database_url: str, rows: int) -> dict[str, Any]:
+    from shiyu.config import Settings
+    from shiyu.db import Database
+
+    settings = Settings(database_url=database_url)
+    db = Database(settings)
+    try:
+        return bench_sweep.measure(db, settings, rows=rows)
+    finally:
+        db.dispose()
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:

@@ -15,6 +15,7 @@ from shiyu.health.api import router as health_router
 from shiyu.landing import router as landing_router
 from shiyu.logs import configure_logging
 from shiyu.middleware import RequestContextMiddleware, install_error_handlers
+from shiyu.open311.api import router as open311_router
 from shiyu.worker.scheduler import build as build_scheduler
 
 
@@ -51,6 +52,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(open311_router)
     app.include_router(landing_router)
     return app
 
@@ -59,4 +61,15 @@ def serve_app() -> FastAPI:
     """The ASGI factory `shiyu serve` (and uvicorn --factory) runs."""
     settings = get_settings()
     configure_logging(settings.log_level, json_format=settings.log_json)
+    _warm_up()
     return create_app(settings, run_jobs=True)
+
+
+def _warm_up() -> None:
+    """Load the Chinese dictionaries before the first request rather than during it."""
+    import jieba  # type: ignore[import-untyped]
+
+    from shiyu.kit.text import normalise
+
+    jieba.initialize()
+    normalise("預熱")

@@ -29,6 +29,28 @@ class Settings(BaseSettings):
     )
     demo_password: str = Field(default="Shiyu@2026", min_length=8)
     demo_seed: int = 2026
+    demo_days: int = Field(
+        default=90,
+        ge=0,
+        le=366,
+        description="Days of city life `shiyu demo` simulates into a city without events "
+        "(0: none).",
+    )
+    demo_events_per_day: int = Field(
+        default=16, ge=1, le=5000, description="Average events a simulated demo day."
+    )
+    demo_open311_key: str = Field(
+        default="shiyu-demo-open311-key-2026",
+        min_length=16,
+        description='Api key of the demo\'s Open311 client "demo" (printed by `shiyu demo`).',
+    )
+    open311_contact: str = Field(
+        default="市域社会治理平台管理员", max_length=200, description="Open311 discovery contact."
+    )
+    open311_public_channels: list[str] = Field(
+        default_factory=lambda: ["open311"],
+        description="Channels whose events GET /open311/v2/requests publishes (JSON list).",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Proxies whose X-Forwarded-For is trusted (client IPs for login throttling).",
@@ -40,6 +62,15 @@ class Settings(BaseSettings):
     )
     upload_dir: str = Field(default="var/uploads", description="Where attachments are stored.")
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    hotline_upload_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Largest 12345 file accepted by the API."
+    )
+    hotline_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="12345 import rows committed together."
+    )
+    hotline_stale_seconds: float = Field(
+        default=120, gt=0, description="A running 12345 import silent this long has died."
+    )
     resident_reports_per_phone_per_day: int = Field(default=10, ge=1)
     resident_reports_per_address_per_hour: int = Field(default=20, ge=1)
     yellow_at: float = Field(default=0.8, gt=0, lt=1, description="Share of time used → yellow.")
@@ -48,6 +79,15 @@ class Settings(BaseSettings):
     )
     sweep_interval_seconds: int = Field(default=60, ge=0, description="0 disables the sweep.")
     checkin_minutes: int = Field(default=30, ge=1, description="吹哨报到 check-in limit.")
+    export_max_rows: int = Field(
+        default=100_000, ge=1, description="Excel exports matching more rows than this: 422."
+    )
+    satisfaction_basic_weight: float = Field(
+        default=0.9, ge=0, le=1, description="满意率: weight of 基本满意 (docs/metrics.md)."
+    )
+    alarm_max_skew_seconds: int = Field(
+        default=300, ge=30, le=3600, description="Signed alarms older (or newer) than this: 401."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -30,6 +30,19 @@ PUBLIC_ROUTES = {
     "GET /api/v1/public/events/{code}",
     "POST /api/v1/public/events/{code}/rating",
     "GET /api/v1/public/categories",
+    # Open311 GeoReport v2: reading is public by the spec, POST checks the client's api_key
+    # itself (403 in GeoReport form); tested in tests/open311
+    "GET /open311/v2/discovery.{fmt}",
+    "GET /open311/v2/services.{fmt}",
+    "GET /open311/v2/services/{service_code}.{fmt}",
+    "POST /open311/v2/requests.{fmt}",
+    "GET /open311/v2/requests.{fmt}",
+    "GET /open311/v2/requests/{service_request_id}.{fmt}",
+    "GET /open311/v2/request/{service_request_id}.{fmt}",
+    "GET /open311/v2/tokens/{token}.{fmt}",
+    # sensor/video alarm webhook: no token, each source signs with its HMAC secret (401 on a
+    # bad signature, unknown source or stale timestamp); tested in tests/intake_sensors
+    "POST /api/v1/intake/alarms/{source_code}",
 }
 STAFF_READ = STAFF
 # admins hold every permission code; the transition table still decides who may take
@@ -179,6 +192,11 @@ EXPECTED: dict[str, Case] = {
     ),
     "GET /api/v1/events": Case(STAFF_READ, lambda w: ("/api/v1/events", None)),
     "GET /api/v1/events/todo": Case(STAFF_READ, lambda w: ("/api/v1/events/todo", None)),
+    # event:export — the centre and those who oversee it (dispatcher, supervisor, leader)
+    "GET /api/v1/events/export.xlsx": Case(
+        frozenset({"dispatcher", "supervisor", "leader", "admin"}),
+        lambda w: ("/api/v1/events/export.xlsx", None),
+    ),
     "GET /api/v1/events/meta/transitions": Case(
         STAFF_READ, lambda w: ("/api/v1/events/meta/transitions", None)
     ),
@@ -214,7 +232,116 @@ EXPECTED: dict[str, Case] = {
     "GET /api/v1/audit/records": Case(
         frozenset({"supervisor", "admin"}), lambda w: ("/api/v1/audit/records", None)
     ),
+    # alarm sources: the source created here is read, changed and rotated by the next entries
+    "POST /api/v1/intake/alarm-sources": Case(
+        ADMIN,
+        lambda w: (
+            "/api/v1/intake/alarm-sources",
+            {"code": "matrix-src", "name": "矩阵", "owner_code": w.street_a},
+        ),
+        lambda w: (
+            "/api/v1/intake/alarm-sources",
+            {"code": "matrix-src-b", "name": "矩阵", "owner_code": w.street_b},
+        ),
+    ),
+    "GET /api/v1/intake/alarm-sources": Case(
+        ADMIN, lambda w: ("/api/v1/intake/alarm-sources", None)
+    ),
+    "GET /api/v1/intake/alarm-sources/{code}": Case(
+        ADMIN, lambda w: ("/api/v1/intake/alarm-sources/matrix-src", None)
+    ),
+    "PATCH /api/v1/intake/alarm-sources/{code}": Case(
+        ADMIN, lambda w: ("/api/v1/intake/alarm-sources/matrix-src", {"name": "改名"})
+    ),
+    "POST /api/v1/intake/alarm-sources/{code}/rotate-secret": Case(
+        ADMIN, lambda w: ("/api/v1/intake/alarm-sources/matrix-src/rotate-secret", {})
+    ),
+    # the client created here is deactivated by the entry after the next
+    "POST /api/v1/open311/clients": Case(
+        ADMIN,
+        lambda w: ("/api/v1/open311/clients", {"name": "matrix-client"}),
+        lambda w: (
+            "/api/v1/open311/clients",
+            {"name": "matrix-b", "jurisdiction_code": w.street_b},
+        ),
+    ),
+    "GET /api/v1/open311/clients": Case(ADMIN, lambda w: ("/api/v1/open311/clients", None)),
+    "POST /api/v1/open311/clients/{name}/deactivate": Case(
+        ADMIN, lambda w: ("/api/v1/open311/clients/matrix-client/deactivate", None)
+    ),
+    "GET /api/v1/metrics/units": Case(
+        READERS,
+        lambda w: ("/api/v1/metrics/units?from=2025-03-01&to=2025-04-01", None),
+        lambda w: (
+            f"/api/v1/metrics/units?from=2025-03-01&to=2025-04-01&jurisdiction_code={w.street_b}",
+            None,
+        ),
+    ),
+    "GET /api/v1/metrics/jurisdictions": Case(
+        READERS,
+        lambda w: ("/api/v1/metrics/jurisdictions?from=2025-03-01&to=2025-04-01", None),
+        lambda w: (
+            "/api/v1/metrics/jurisdictions?from=2025-03-01&to=2025-04-01"
+            f"&jurisdiction_code={w.street_b}",
+            None,
+        ),
+    ),
+    # 12345 imports: dispatchers hold hotline:import, but only city and district centres may
+    # use it (street-level dispatchers get 403 hotline.level); tested in tests/intake
+    "GET /api/v1/intake/hotline/mappings": Case(
+        ADMIN, lambda w: ("/api/v1/intake/hotline/mappings", None)
+    ),
+    "POST /api/v1/intake/hotline/mappings": Case(
+        ADMIN,
+        lambda w: (
+            "/api/v1/intake/hotline/mappings",
+            {"name": "matrix-map", "source": "matrix", "columns": {"title": "标题"}},
+        ),
+    ),
+    "GET /api/v1/intake/hotline/mappings/{name}": Case(
+        ADMIN, lambda w: ("/api/v1/intake/hotline/mappings/matrix-map", None)
+    ),
+    "PATCH /api/v1/intake/hotline/mappings/{name}": Case(
+        ADMIN, lambda w: ("/api/v1/intake/hotline/mappings/matrix-map", {"label": "改名"})
+    ),
+    "DELETE /api/v1/intake/hotline/mappings/{name}": Case(
+        ADMIN, lambda w: ("/api/v1/intake/hotline/mappings/matrix-map", None)
+    ),
+    "POST /api/v1/intake/hotline/imports": Case(
+        ADMIN, lambda w: ("/api/v1/intake/hotline/imports", None), multipart=True
+    ),
+    "GET /api/v1/intake/hotline/imports": Case(
+        ADMIN, lambda w: ("/api/v1/intake/hotline/imports", None)
+    ),
+    "GET /api/v1/intake/hotline/imports/{job_id}": Case(
+        ADMIN,
+        lambda w: (f"/api/v1/intake/hotline/imports/{_hotline_job(w, w.dep_a.area_code)}", None),
+        lambda w: (f"/api/v1/intake/hotline/imports/{_hotline_job(w, w.dep_b.area_code)}", None),
+    ),
 }
+
+
+def _hotline_job(w: World, unit_code: str) -> int:
+    """A finished 12345 import job run by the centre of `unit_code` (committed for the server)."""
+    from sqlalchemy.orm import object_session
+
+    from shiyu.intake.hotline_models import HotlineImport
+    from shiyu.jurisdiction.models import Jurisdiction
+
+    session = object_session(w.dep_a)
+    assert session is not None
+    unit = session.get(Jurisdiction, unit_code)
+    assert unit is not None
+    job = HotlineImport(
+        mapping_name="appeals",
+        source="hotline:appeals",
+        file_sha256="0" * 64,
+        status="done",
+        scope_path=unit.path,
+    )
+    session.add(job)
+    session.commit()
+    return job.id
 
 
 def _route_keys() -> set[str]:

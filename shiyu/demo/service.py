@@ -17,10 +17,12 @@ from shiyu.auth.enums import GRID_POST_NAMES_ZH, ROLE_NAMES_ZH, GridPost, RoleCo
 from shiyu.auth.models import Department, User, user_roles
 from shiyu.auth.security import hash_password, verify_password
 from shiyu.config import Settings
+from shiyu.demo import simulate
 from shiyu.demo.citygen import CITY_CODE, DemoCity, generate_city
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.jurisdiction.models import Jurisdiction
 from shiyu.kit.clock import utcnow
+from shiyu.open311 import service as open311_service
 
 ADMIN = "admin"
 
@@ -46,6 +48,8 @@ class BuildResult:
     users_created: int
     users_total: int
     samples: list[AccountSpec] = field(default_factory=list)
+    #: the simulated days of city life, when this build made them
+    simulation: simulate.SimulationReport | None = None
 
 
 def _accounts(city: DemoCity) -> list[AccountSpec]:
@@ -240,13 +244,24 @@ def _upsert_users(
     return len(missing)
 
 
-def build(session: Session, *, seed: int, password: str) -> BuildResult:
+def build(
+    session: Session,
+    *,
+    seed: int,
+    password: str,
+    open311_key: str | None = None,
+    settings: Settings | None = None,
+) -> BuildResult:
+    """The city, its departments and accounts; with `settings`, also `settings.demo_days` of
+    simulated city life, once (only into a city without events, so rebuilding adds nothing)."""
     city = generate_city(seed)
     auth_service.ensure_builtin_roles(session)
     created_units = _import_units(session, city, seed)
     dep_ids = _upsert_departments(session, city)
     accounts = _accounts(city)
     created_users = _upsert_users(session, accounts, dep_ids, password)
+    if open311_key:
+        open311_service.ensure_demo_client(session, open311_key)
     by_level: dict[str, int] = {}
     for unit in city.units:
         by_level[unit.level] = by_level.get(unit.level, 0) + 1
@@ -269,6 +284,14 @@ def build(session: Session, *, seed: int, password: str) -> BuildResult:
             scope_path=f"/{CITY_CODE}/",
             extra={"units_created": created_units, "users_created": created_users},
         )
+    if settings is not None and settings.demo_days > 0 and not simulate.has_events(session):
+        result.simulation = simulate.simulate(
+            session,
+            settings,
+            seed=seed,
+            days=settings.demo_days,
+            per_day=settings.demo_events_per_day,
+        )
     return result
 
 
@@ -284,9 +307,14 @@ def describe(result: BuildResult, settings: Settings) -> str:
         f"http://{settings.host}:{settings.port}/docs",
         f"  统一演示密码 demo password: {settings.demo_password}"
         "   (设置 SHIYU_DEMO_PASSWORD 可更改 / set SHIYU_DEMO_PASSWORD to change)",
+        f"  Open311 客户端 demo 的 api_key: {settings.demo_open311_key}"
+        f"   (设置 SHIYU_DEMO_OPEN311_KEY 可更改)   接口 endpoint: "
+        f"http://{settings.host}:{settings.port}/open311/v2/discovery.json",
         "",
         f"  {_pad('角色 role', 24)}{_pad('用户名 username', 40)}姓名 name",
     ]
+    if result.simulation is not None:
+        lines.insert(4, result.simulation.line())
     for a in result.samples:
         role = ROLE_NAMES_ZH[RoleCode(a.role)]
         if a.post:

@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
+from shiyu.auth.access import Actor
 from shiyu.config import Settings
 from shiyu.deps import SessionDep
-from shiyu.errors import error_responses
-from shiyu.events import attachments, repository, service
+from shiyu.errors import InvalidInput, error_responses
+from shiyu.events import attachments, export, repository, service
+from shiyu.events.deadlines import CHINA
 from shiyu.events.enums import AttachmentKind, Channel, Light, Status, Urgency
-from shiyu.events.permissions import EventsAct, EventsCreate, EventsRead
+from shiyu.events.permissions import EventsAct, EventsCreate, EventsExport, EventsRead
 from shiyu.events.schemas import (
     ActionIn,
     AttachmentRead,
@@ -35,8 +42,105 @@ def _settings(request: Request) -> Settings:
 
 
 class TodoOut(BaseModel):
+    #: per status over the to-do list with every filter but `status` (badges of status tabs)
     counts: dict[str, int]
+    #: red and yellow lights over the filtered to-do list
+    lights: dict[str, int]
     items: list[EventRead]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """The filters shared by the list, the to-do list and the export."""
+
+    status: list[Status] | None
+    category_code: str | None
+    channel: Channel | None
+    urgency: Urgency | None
+    jurisdiction_code: str | None
+    reported_from: datetime | None
+    reported_to: datetime | None
+    overdue: bool | None
+    light: Light | None
+    department_id: int | None
+    q: str | None
+
+
+def list_params(
+    status_: Annotated[
+        list[Status] | None, Query(alias="status", description="any of these statuses")
+    ] = None,
+    category_code: Annotated[
+        str | None, Query(max_length=32, description="a category or its subcategories")
+    ] = None,
+    channel: Channel | None = None,
+    urgency: Urgency | None = None,
+    jurisdiction_code: Annotated[
+        str | None, Query(pattern=r"^\d{12,23}$", description="this unit and everything below")
+    ] = None,
+    reported_from: Annotated[
+        datetime | None, Query(description="inclusive; without a zone: China time")
+    ] = None,
+    reported_to: Annotated[
+        datetime | None, Query(description="exclusive; without a zone: China time")
+    ] = None,
+    overdue: Annotated[
+        bool | None, Query(description="past the finish deadline (red light)")
+    ] = None,
+    light: Light | None = None,
+    department_id: Annotated[int | None, Query(ge=1, description="lead department")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="words in the title, description or address (all)"),
+    ] = None,
+) -> ListParams:
+    return ListParams(
+        status=status_,
+        category_code=category_code,
+        channel=channel,
+        urgency=urgency,
+        jurisdiction_code=jurisdiction_code,
+        reported_from=_china_if_naive(reported_from),
+        reported_to=_china_if_naive(reported_to),
+        overdue=overdue,
+        light=light,
+        department_id=department_id,
+        q=q,
+    )
+
+
+ListParamsDep = Annotated[ListParams, Depends(list_params)]
+SortParam = Annotated[repository.ListSort, Query(description="order of the rows")]
+
+
+def _china_if_naive(stamp: datetime | None) -> datetime | None:
+    return stamp.replace(tzinfo=CHINA) if stamp and stamp.tzinfo is None else stamp
+
+
+def _list_filter(session: Session, actor: Actor, params: ListParams) -> repository.ListFilter:
+    """Checks the parameters that depend on each other or on the caller's jurisdiction."""
+    if params.reported_from and params.reported_to and params.reported_from > params.reported_to:
+        raise InvalidInput(
+            "上报时间的结束不能早于开始",
+            details=[{"loc": ["query", "reported_to"], "msg": "before reported_from"}],
+        )
+    path = None
+    if params.jurisdiction_code:
+        path = jurisdictions.get_readable_unit(session, actor, params.jurisdiction_code).path
+    return repository.ListFilter(
+        status=[s.value for s in params.status] if params.status else None,
+        category_code=params.category_code,
+        channel=params.channel.value if params.channel else None,
+        urgency=params.urgency.value if params.urgency else None,
+        jurisdiction_path=path,
+        reported_from=params.reported_from,
+        reported_to=params.reported_to,
+        overdue=params.overdue,
+        light=params.light.value if params.light else None,
+        department_id=params.department_id,
+        q=params.q,
+    )
 
 
 @router.post(
@@ -63,43 +167,27 @@ def create_event(
     return service.to_read(session, settings, event, actor)
 
 
-@router.get("", response_model=EventPage, operation_id="events-list")
+@router.get(
+    "",
+    response_model=EventPage,
+    operation_id="events-list",
+    responses=error_responses(repository.InvalidCursor),
+)
 def list_events(
     request: Request,
     session: SessionDep,
     actor: EventsRead,
-    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
-    category_code: Annotated[str | None, Query(max_length=32)] = None,
-    channel: Channel | None = None,
-    urgency: Urgency | None = None,
-    jurisdiction_code: Annotated[str | None, Query(pattern=r"^\d{12,23}$")] = None,
-    reported_from: datetime | None = None,
-    reported_to: datetime | None = None,
-    overdue: bool | None = None,
-    light: Light | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    params: ListParamsDep,
+    sort: SortParam = repository.ListSort.reported_at,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
     with_total: bool = False,
 ) -> Any:
-    """Events the caller may see, newest first, with filters and cursor pagination."""
-    path = None
-    if jurisdiction_code:
-        path = jurisdictions.get_readable_unit(session, actor, jurisdiction_code).path
-    flt = repository.ListFilter(
-        status=[s.value for s in status_] if status_ else None,
-        category_code=category_code,
-        channel=channel.value if channel else None,
-        urgency=urgency.value if urgency else None,
-        jurisdiction_path=path,
-        reported_from=reported_from,
-        reported_to=reported_to,
-        overdue=overdue,
-        light=light.value if light else None,
-        q=q,
-    )
+    """Events the caller may see, filtered and sorted, with cursor pagination (a cursor only
+    works with the sort it was made for)."""
+    flt = _list_filter(session, actor, params)
     rows, next_cursor, total = service.list_events(
-        session, actor, flt, cursor=cursor, size=size, with_total=with_total
+        session, actor, flt, sort=sort, cursor=cursor, size=size, with_total=with_total
     )
     settings = _settings(request)
     return {
@@ -109,17 +197,67 @@ def list_events(
     }
 
 
-@router.get("/todo", response_model=TodoOut, operation_id="events-todo")
+@router.get(
+    "/todo",
+    response_model=TodoOut,
+    operation_id="events-todo",
+    responses=error_responses(repository.InvalidCursor),
+)
 def todo(
     request: Request,
     session: SessionDep,
     actor: EventsRead,
+    params: ListParamsDep,
+    sort: SortParam = repository.ListSort.reported_at_asc,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
-    """我的待办: what waits for the caller (their centre, department or grid), oldest first."""
-    counts, rows = service.todo(session, actor, size=size)
+    """我的待办: what waits for the caller (their centre, department or grid), oldest first,
+    with counts per status and per light and the list filters."""
+    flt = _list_filter(session, actor, params)
+    result = service.todo_page(session, actor, flt, sort=sort, cursor=cursor, size=size)
     settings = _settings(request)
-    return {"counts": counts, "items": [service.to_read(session, settings, e, actor) for e in rows]}
+    return {
+        "counts": result.counts,
+        "lights": result.lights,
+        "items": [service.to_read(session, settings, e, actor) for e in result.items],
+        "next_cursor": result.next_cursor,
+    }
+
+
+@router.get(
+    "/export.xlsx",
+    operation_id="events-export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {export.MEDIA_TYPE: {}}, "description": "Excel 工作簿"},
+        **error_responses(export.ExportTooLarge),
+    },
+)
+def export_events(
+    request: Request,
+    session: SessionDep,
+    actor: EventsExport,
+    params: ListParamsDep,
+    sort: SortParam = repository.ListSort.reported_at,
+) -> StreamingResponse:
+    """The filtered list as an Excel workbook (Chinese headers, reporters masked as in the
+    list); more rows than the export limit: 422."""
+    flt = _list_filter(session, actor, params)
+    out = export.write_xlsx(session, _settings(request), actor, flt, sort=sort)
+    name = export.filename()
+    disposition = f"attachment; filename=\"events.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return StreamingResponse(
+        _chunks(out), media_type=export.MEDIA_TYPE, headers={"Content-Disposition": disposition}
+    )
+
+
+def _chunks(out: IO[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
+    try:
+        while chunk := out.read(size):
+            yield chunk
+    finally:
+        out.close()
 
 
 @router.get(

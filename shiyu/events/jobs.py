@@ -90,20 +90,22 @@ def _lights(session: Session, now: datetime, report: SweepReport) -> None:
     report.turned_green = green.rowcount  # type: ignore[attr-defined]
 
 
-def _supervisors_over(session: Session, path: str) -> list[int]:
-    """Supervisors whose jurisdiction contains `path`."""
-    from sqlalchemy import func, literal
+def _supervisors_by_path(session: Session) -> dict[str, list[int]]:
+    """Active supervisors by the path of their jurisdiction (a city has a few hundred)."""
+    found: dict[str, list[int]] = {}
+    for user_id, path in session.execute(
+        select(User.id, User.jurisdiction_path)
+        .where(User.is_active.is_(True), User.roles.any(Role.code == RoleCode.supervisor))
+        .order_by(User.id)
+    ):
+        found.setdefault(path, []).append(user_id)
+    return found
 
-    return list(
-        session.scalars(
-            select(User.id).where(
-                User.is_active.is_(True),
-                User.roles.any(Role.code == RoleCode.supervisor),
-                func.substr(literal(path), 1, func.length(User.jurisdiction_path))
-                == User.jurisdiction_path,
-            )
-        )
-    )
+
+def _ancestor_paths(path: str) -> list[str]:
+    """'/a/b/c/' -> ['/a/', '/a/b/', '/a/b/c/']: the units whose subtree holds the path."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def _new_supervisions(session: Session, now: datetime, report: SweepReport, batch: int) -> None:
@@ -137,14 +139,36 @@ def _new_supervisions(session: Session, now: datetime, report: SweepReport, batc
 
 
 def _announce(session: Session, event_ids: list[int], *, level: int) -> None:
-    """Tell the handling department and the supervisors over the event."""
-    for event in session.scalars(select(Event).where(Event.id.in_(event_ids))):
-        users = _supervisors_over(session, event.scope_path)
-        if event.lead_department_id:
-            users += notify.users_of_department(session, event.lead_department_id)
-        title = f"{'督办' if level == 1 else f'{level}级督办'}：{event.title}（已超期）"
+    """Tell the handling department and the supervisors over the event. Three queries per
+    batch whatever its size: a first sweep after an import may announce thousands of events,
+    and two queries per event made that take minutes."""
+    if not event_ids:
+        return
+    events = session.execute(
+        select(Event.id, Event.title, Event.scope_path, Event.lead_department_id)
+        .where(Event.id.in_(event_ids))
+        .order_by(Event.id)
+    ).all()
+    supervisors = _supervisors_by_path(session)
+    departments = {e.lead_department_id for e in events if e.lead_department_id}
+    handlers: dict[int, list[int]] = {}
+    if departments:
+        for user_id, dep_id in session.execute(
+            select(User.id, User.department_id).where(
+                User.department_id.in_(departments), User.is_active.is_(True)
+            )
+        ):
+            handlers.setdefault(dep_id or 0, []).append(user_id)
+    label = "督办" if level == 1 else f"{level}级督办"
+    for event in events:
+        users = [u for p in _ancestor_paths(event.scope_path) for u in supervisors.get(p, [])]
+        users += handlers.get(event.lead_department_id or 0, [])
         notify.notify_users(
-            session, users, kind="event.supervision", title=title, event_id=event.id
+            session,
+            users,
+            kind="event.supervision",
+            title=f"{label}：{event.title}（已超期）",
+            event_id=event.id,
         )
 
 

@@ -105,12 +105,12 @@ class Event(Base):
     light: Mapped[str] = mapped_column(String(8), default="none")
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     reply: Mapped[str] = mapped_column(Text, default="")
     rating: Mapped[str | None] = mapped_column(String(24))
     #: 回访: whether the caller was reached and says the problem was solved (three rates)
@@ -169,6 +169,8 @@ class Action(Base):
     the tamper-evident copy)."""
 
     __tablename__ = "event_actions"
+    #: period aggregates (shiyu/metrics) select dispatches and returns by action and time
+    __table_args__ = (Index("ix_event_actions_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)

@@ -2,14 +2,33 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from shiyu.auth.access import Actor
+from shiyu.errors import InvalidInput
+from shiyu.events import search
+from shiyu.events.enums import CLOCK_STATUSES, Light, Urgency
 from shiyu.events.models import (
     Action,
     Assignment,
@@ -173,6 +192,19 @@ def count_recent_by_address(session: Session, address: str, since: datetime) -> 
 # ---------------------------------------------------------------- lists
 
 
+class ListSort(StrEnum):
+    reported_at = "reported_at"  # newest first (the default of lists)
+    reported_at_asc = "reported_at_asc"  # oldest first (the default of the to-do list)
+    finish_deadline = "finish_deadline"  # nearest deadline first, events without one last
+    urgency = "urgency"  # most urgent first, then newest
+    updated_at = "updated_at"  # most recently changed first
+
+
+class InvalidCursor(InvalidInput):
+    code = "event.bad_cursor"
+    message = "无效的分页游标"
+
+
 @dataclass(frozen=True)
 class ListFilter:
     status: list[str] | None = None
@@ -188,15 +220,133 @@ class ListFilter:
     department_id: int | None = None
 
 
-def _encode_cursor(reported_at: datetime, event_id: int) -> str:
-    raw = json.dumps([reported_at.isoformat(), event_id]).encode()
+_URGENCY_RANK = {Urgency.emergency.value: 0, Urgency.urgent.value: 1, Urgency.normal.value: 2}
+_urgency_rank = case(_URGENCY_RANK, value=Event.urgency, else_=len(_URGENCY_RANK))
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One column of a sort order; `value` reads it from a loaded event for the cursor."""
+
+    expr: ColumnElement[Any]
+    value: Callable[[Event], Any]
+    descending: bool = False
+    #: NULLs sort after every value (only the finish deadline is nullable)
+    nullable: bool = False
+    is_time: bool = False
+
+
+def _time(name: str, *, descending: bool, nullable: bool = False) -> _Key:
+    column: ColumnElement[Any] = getattr(Event, name).expression
+    return _Key(
+        column,
+        lambda e: getattr(e, name),
+        descending=descending,
+        nullable=nullable,
+        is_time=True,
+    )
+
+
+def _id(*, descending: bool) -> _Key:
+    column: ColumnElement[Any] = Event.id.expression
+    return _Key(column, lambda e: e.id, descending=descending)
+
+
+#: Every order ends with the id, so the keys of a row are unique and keyset paging is exact.
+SORT_KEYS: dict[ListSort, tuple[_Key, ...]] = {
+    ListSort.reported_at: (_time("reported_at", descending=True), _id(descending=True)),
+    ListSort.reported_at_asc: (_time("reported_at", descending=False), _id(descending=False)),
+    ListSort.finish_deadline: (
+        _time("finish_deadline", descending=False, nullable=True),
+        _id(descending=False),
+    ),
+    ListSort.urgency: (
+        _Key(_urgency_rank, lambda e: _URGENCY_RANK.get(e.urgency, len(_URGENCY_RANK))),
+        _time("reported_at", descending=True),
+        _id(descending=True),
+    ),
+    ListSort.updated_at: (_time("updated_at", descending=True), _id(descending=True)),
+}
+
+
+def _order_by(keys: Sequence[_Key]) -> list[ColumnElement[Any]]:
+    clauses: list[ColumnElement[Any]] = []
+    for key in keys:
+        clause = key.expr.desc() if key.descending else key.expr.asc()
+        clauses.append(clause.nulls_last() if key.nullable else clause)
+    return clauses
+
+
+def _beyond(key: _Key, value: Any) -> ColumnElement[bool]:
+    """Rows strictly after `value` in this key's order (NULLs come last)."""
+    if value is None:
+        return false()
+    after = key.expr < value if key.descending else key.expr > value
+    return or_(after, key.expr.is_(None)) if key.nullable else after
+
+
+def _same(key: _Key, value: Any) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = key.expr.is_(None) if value is None else key.expr == value
+    return result
+
+
+def _after(keys: Sequence[_Key], values: Sequence[Any]) -> ColumnElement[bool]:
+    """(k1, k2, ...) > (v1, v2, ...) in the sort's order, spelt out because row-value
+    comparisons cannot mix directions or place NULLs."""
+    branches = []
+    for i, key in enumerate(keys):
+        prefix = [_same(k, v) for k, v in zip(keys[:i], values[:i], strict=True)]
+        branches.append(and_(*prefix, _beyond(key, values[i])))
+    return or_(*branches)
+
+
+def encode_cursor(sort: ListSort, event: Event) -> str:
+    values = []
+    for key in SORT_KEYS[sort]:
+        value = key.value(event)
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    raw = json.dumps({"s": sort.value, "k": values}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    padded = cursor + "=" * (-len(cursor) % 4)
-    at, event_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    return datetime.fromisoformat(at), int(event_id)
+def decode_cursor(sort: ListSort, cursor: str) -> list[Any]:
+    """The key values in `cursor`; a cursor made for another sort order is refused, since its
+    values mean something else there."""
+    details = [{"loc": ["query", "cursor"], "msg": "invalid cursor", "input": cursor}]
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        made_for, raw = data["s"], data["k"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidCursor(details=details) from exc
+    if made_for != sort.value:
+        raise InvalidCursor(
+            f"分页游标属于排序“{made_for}”，不能用于排序“{sort.value}”",
+            code="event.cursor_sort_mismatch",
+            details=[{**details[0], "msg": "cursor made for another sort", "sort": made_for}],
+        )
+    keys = SORT_KEYS[sort]
+    try:
+        if not isinstance(raw, list) or len(raw) != len(keys):
+            raise ValueError("wrong number of keys")
+        return [_decode_value(key, value) for key, value in zip(keys, raw, strict=True)]
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor(details=details) from exc
+
+
+def _decode_value(key: _Key, value: Any) -> Any:
+    if value is None:
+        if not key.nullable:
+            raise ValueError("null key")
+        return None
+    if key.is_time:
+        stamp = datetime.fromisoformat(str(value))
+        if stamp.tzinfo is None:
+            raise ValueError("naive time")
+        return stamp
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("not an integer")
+    return value
 
 
 def page(
@@ -205,26 +355,51 @@ def page(
     flt: ListFilter,
     *,
     now: datetime,
+    sort: ListSort = ListSort.reported_at,
     cursor: str | None,
     size: int,
 ) -> tuple[Sequence[Event], str | None]:
-    """Newest first, keyset-paginated on (reported_at, id)."""
-    stmt = apply_filter(stmt, flt, now=now)
+    """One page in `sort` order, keyset-paginated on the sort's keys (ending with the id)."""
+    keys = SORT_KEYS[sort]
+    stmt = apply_filter(stmt, flt, now=now, dialect=session.get_bind().dialect.name)
     if cursor:
-        at, event_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(Event.reported_at < at, and_(Event.reported_at == at, Event.id < event_id))
-        )
-    rows = session.scalars(
-        stmt.order_by(Event.reported_at.desc(), Event.id.desc()).limit(size + 1)
-    ).all()
+        stmt = stmt.where(_after(keys, decode_cursor(sort, cursor)))
+    rows = session.scalars(stmt.order_by(*_order_by(keys)).limit(size + 1)).all()
     more = len(rows) > size
     rows = rows[:size]
-    next_cursor = _encode_cursor(rows[-1].reported_at, rows[-1].id) if more and rows else None
+    next_cursor = encode_cursor(sort, rows[-1]) if more and rows else None
     return rows, next_cursor
 
 
-def apply_filter(stmt: Select[Event], flt: ListFilter, *, now: datetime) -> Select[Event]:
+def iterate(
+    session: Session,
+    stmt: Select[Event],
+    flt: ListFilter,
+    *,
+    now: datetime,
+    sort: ListSort,
+    limit: int,
+) -> Iterator[Event]:
+    """Every matching event in `sort` order, fetched in batches (exports)."""
+    stmt = apply_filter(stmt, flt, now=now, dialect=session.get_bind().dialect.name)
+    stmt = stmt.order_by(*_order_by(SORT_KEYS[sort])).limit(limit)
+    yield from session.scalars(stmt.execution_options(yield_per=1000))
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """Red light, or past the finish deadline while the clock runs (the sweep that turns
+    lights red runs every minute; this does not wait for it)."""
+    late = and_(
+        Event.status.in_([s.value for s in CLOCK_STATUSES]),
+        Event.finish_deadline.is_not(None),
+        Event.finish_deadline <= now,
+    )
+    return or_(Event.light == Light.red.value, late)
+
+
+def apply_filter(
+    stmt: Select[Event], flt: ListFilter, *, now: datetime, dialect: str
+) -> Select[Event]:
     if flt.status:
         stmt = stmt.where(Event.status.in_(flt.status))
     if flt.category_code:
@@ -247,23 +422,64 @@ def apply_filter(stmt: Select[Event], flt: ListFilter, *, now: datetime) -> Sele
     if flt.reported_to:
         stmt = stmt.where(Event.reported_at < flt.reported_to)
     if flt.overdue is True:
-        stmt = stmt.where(Event.light == "red")
+        stmt = stmt.where(overdue_condition(now))
     elif flt.overdue is False:
-        stmt = stmt.where(Event.light != "red")
+        stmt = stmt.where(not_(overdue_condition(now)))
     if flt.light:
         stmt = stmt.where(Event.light == flt.light)
     if flt.department_id:
         stmt = stmt.where(Event.lead_department_id == flt.department_id)
-    if flt.q:
-        for term in flt.q.split():
-            stmt = stmt.where(Event.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+    terms = search.query_terms(flt.q) if flt.q else []
+    if terms:
+        stmt = stmt.where(search_condition(terms, dialect))
     return stmt
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def search_condition(terms: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """Every term among the event's tokens, through the index the search migration built:
+    FTS5 table `events_fts` on SQLite, a GIN index on the tsvector on PostgreSQL."""
+    if dialect == "sqlite":
+        matching: Select[Any] = (
+            select(literal_column("rowid"))
+            .select_from(table("events_fts"))
+            .where(literal_column("events_fts").op("MATCH")(literal(search.fts5_match(terms))))
+        )
+        return Event.id.in_(matching)
+    if dialect == "postgresql":
+        # The ids come from the GIN index first (a materialised CTE): otherwise, sorting by a
+        # column with an index, PostgreSQL may walk that index and rebuild the tsvector of
+        # every row it passes (seconds on 50,000 events).
+        matched = Event.__table__.alias("search_matched")
+        # the same expression as the index, or PostgreSQL will not use it
+        config: ColumnElement[Any] = literal_column("'simple'::regconfig")
+        query = func.plainto_tsquery(config, literal(" ".join(terms)))
+        vector = func.to_tsvector(config, matched.c.search_text)
+        ids = (
+            select(matched.c.id)
+            .where(vector.op("@@")(query))
+            .cte("search_ids")
+            .prefix_with("MATERIALIZED")
+        )
+        return Event.id.in_(select(ids.c.id))
+    # any other database: no index, but the same meaning (whole tokens)
+    padded = literal(" ") + Event.search_text + literal(" ")
+    return and_(*(padded.contains(f" {term} ", autoescape=True) for term in terms))
 
 
 def count(session: Session, stmt: Select[Event], flt: ListFilter, *, now: datetime) -> int:
-    filtered = apply_filter(stmt, flt, now=now)
+    filtered = apply_filter(stmt, flt, now=now, dialect=session.get_bind().dialect.name)
     return session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+
+
+def count_by(
+    session: Session,
+    stmt: Select[Event],
+    flt: ListFilter,
+    column: str,
+    *,
+    now: datetime,
+) -> dict[str, int]:
+    """Matching events per value of `column` (e.g. status, light)."""
+    sub = apply_filter(stmt, flt, now=now, dialect=session.get_bind().dialect.name).subquery()
+    key = sub.c[column]
+    return {str(k): int(n) for k, n in session.execute(select(key, func.count()).group_by(key))}

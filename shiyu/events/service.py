@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
@@ -15,7 +16,7 @@ from shiyu.auth.access import Actor
 from shiyu.auth.enums import RoleCode
 from shiyu.config import Settings
 from shiyu.errors import Conflict, Forbidden, InvalidInput, NotFound, ShiyuError
-from shiyu.events import deadlines, repository
+from shiyu.events import deadlines, repository, search
 from shiyu.events.enums import (
     CLOCK_STATUSES,
     OPEN_STATUSES,
@@ -37,6 +38,7 @@ from shiyu.events.schemas import ActionIn, EventRead, IntakeData
 from shiyu.events.transitions import TABLE, Transition, allowed_actions
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.jurisdiction.enums import Level
+from shiyu.kit import text
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import Cipher, mask_name, mask_phone, normalise_phone
 from shiyu.notifications import service as notify
@@ -98,7 +100,7 @@ def _field_error(field: str, msg: str) -> InvalidInput:
 
 
 def _search_text(*parts: str | None) -> str:
-    return " ".join(p for p in parts if p)
+    return search.document_text(*parts)
 
 
 def _place(session: Session, settings: Settings, data: IntakeData) -> tuple[str | None, str, str]:
@@ -153,14 +155,14 @@ def create(
         channel=data.channel.value,
         source=data.source,
         external_id=data.external_id,
-        title=data.title.strip(),
-        description=data.description.strip(),
+        title=text.normalise(data.title)[:200] or data.title.strip()[:200],
+        description=text.normalise(data.description),
         category_code=data.category_code,
         appeal_kind=data.appeal_kind.value if data.appeal_kind else None,
         urgency=data.urgency.value,
         lng=data.lng,
         lat=data.lat,
-        address=data.address.strip(),
+        address=text.normalise(data.address)[:300],
         grid_code=grid_code,
         scope_path=scope_path,
         owner_code=owner.code,
@@ -186,6 +188,7 @@ def create(
         actor,
         note="",
         data={"channel": event.channel},
+        at=event.reported_at,
     )
     audit.record(
         session,
@@ -275,16 +278,16 @@ def list_events(
     actor: Actor,
     flt: repository.ListFilter,
     *,
+    sort: repository.ListSort = repository.ListSort.reported_at,
     cursor: str | None,
     size: int,
     with_total: bool,
 ) -> tuple[Sequence[Event], str | None, int | None]:
     stmt = repository.readable_by(actor)
     now = utcnow()
-    try:
-        rows, next_cursor = repository.page(session, stmt, flt, now=now, cursor=cursor, size=size)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("无效的分页游标", code="event.bad_cursor") from exc
+    rows, next_cursor = repository.page(
+        session, stmt, flt, now=now, sort=sort, cursor=cursor, size=size
+    )
     total = repository.count(session, stmt, flt, now=now) if with_total else None
     return rows, next_cursor, total
 
@@ -883,10 +886,19 @@ TODO_STATUSES: dict[str, frozenset[Status]] = {
 }
 
 
-def todo(session: Session, actor: Actor, *, size: int) -> tuple[dict[str, int], Sequence[Event]]:
-    """What waits for the actor: counts per status and the oldest items first."""
-    from sqlalchemy import ColumnElement, or_
+@dataclass
+class TodoPage:
+    #: per status, over the to-do list with every filter but the status (the tabs' badges)
+    counts: dict[str, int]
+    #: red and yellow lights over the filtered to-do list
+    lights: dict[str, int]
+    items: Sequence[Event]
+    next_cursor: str | None
 
+
+def _todo_statement(actor: Actor) -> Select[Event] | None:
+    """What waits for the actor: their centre's, department's or grid's events in the statuses
+    where they act next; None when no role of theirs has a to-do list."""
     conditions: list[ColumnElement[bool]] = []
     for role, statuses in TODO_STATUSES.items():
         if role not in actor.roles:
@@ -899,20 +911,35 @@ def todo(session: Session, actor: Actor, *, size: int) -> tuple[dict[str, int], 
         elif role == RoleCode.grid_worker:
             conditions.append(cond)
     if not conditions:
-        return {}, []
-    stmt = repository.readable_by(actor).where(or_(*conditions))
-    counts = _count_by_status(session, stmt)
-    rows = session.scalars(stmt.order_by(Event.reported_at, Event.id).limit(size)).all()
-    return counts, rows
+        return None
+    return repository.readable_by(actor).where(or_(*conditions))
 
 
-def _count_by_status(session: Session, stmt: Any) -> dict[str, int]:
-    from sqlalchemy import func, select
+def todo_page(
+    session: Session,
+    actor: Actor,
+    flt: repository.ListFilter,
+    *,
+    sort: repository.ListSort = repository.ListSort.reported_at_asc,
+    cursor: str | None = None,
+    size: int,
+) -> TodoPage:
+    """我的待办 with the list filters, sorted and paginated like the lists (oldest first)."""
+    lights = {Light.red.value: 0, Light.yellow.value: 0}
+    stmt = _todo_statement(actor)
+    if stmt is None:
+        return TodoPage({}, lights, [], None)
+    now = utcnow()
+    rows, next_cursor = repository.page(
+        session, stmt, flt, now=now, sort=sort, cursor=cursor, size=size
+    )
+    counts = repository.count_by(session, stmt, replace(flt, status=None), "status", now=now)
+    by_light = repository.count_by(session, stmt, flt, "light", now=now)
+    lights = {light: by_light.get(light, 0) for light in lights}
+    return TodoPage(counts, lights, rows, next_cursor)
 
-    sub = stmt.subquery()
-    return {
-        status: int(n)
-        for status, n in session.execute(
-            select(sub.c.status, func.count()).group_by(sub.c.status)
-        ).all()
-    }
+
+def todo(session: Session, actor: Actor, *, size: int) -> tuple[dict[str, int], Sequence[Event]]:
+    """What waits for the actor: counts per status and the oldest items first."""
+    result = todo_page(session, actor, repository.ListFilter(), size=size)
+    return result.counts, result.items

@@ -15,8 +15,13 @@ target_metadata = Base.metadata
 
 
 def _include(obj: object, name: str | None, type_: str, *_: object) -> bool:
-    # PostgreSQL-only varchar_pattern_ops indexes live in migrations, not in the models
-    return not (type_ == "index" and name is not None and name.endswith("_prefix"))
+    # dialect-specific objects live in migrations, not in the models: PostgreSQL
+    # varchar_pattern_ops and GIN search indexes, SQLite's FTS5 tables
+    if name is None:
+        return True
+    if type_ == "index" and (name.endswith("_prefix") or name == "ix_events_search"):
+        return False
+    return not (type_ == "table" and name.startswith("events_fts"))
 
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | Literal[False]:

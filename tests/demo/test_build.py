@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, text
 from tests.helpers import run_cli, server_process
 
 PASSWORD = "Demo-pass-2026"
+#: a few simulated days (the default 90 take about a minute): enough to see it happens once
+SIMULATION = {"SHIYU_DEMO_DAYS": "3", "SHIYU_DEMO_EVENTS_PER_DAY": "4"}
 
 
 def _scalar(url: str, sql: str) -> int:
@@ -23,12 +25,13 @@ def _scalar(url: str, sql: str) -> int:
 
 def test_demo_city(fresh_database: str) -> None:
     started = time.monotonic()
-    first = run_cli(fresh_database, "demo", SHIYU_DEMO_PASSWORD=PASSWORD)
+    first = run_cli(fresh_database, "demo", SHIYU_DEMO_PASSWORD=PASSWORD, **SIMULATION)
     elapsed = time.monotonic() - started
     assert first.returncode == 0, first.stderr
     assert elapsed < 60
     assert "admin" in first.stdout
     assert PASSWORD in first.stdout
+    assert "模拟 simulated: 近3天" in first.stdout
     assert "http://127.0.0.1:8000/" in first.stdout
 
     counts = {
@@ -65,10 +68,14 @@ def test_demo_city(fresh_database: str) -> None:
 
     users = _scalar(fresh_database, "SELECT count(*) FROM users")
     audit = _scalar(fresh_database, "SELECT count(*) FROM audit_records")
-    again = run_cli(fresh_database, "demo", SHIYU_DEMO_PASSWORD=PASSWORD)
+    events = _scalar(fresh_database, "SELECT count(*) FROM events")
+    assert events > 0
+    again = run_cli(fresh_database, "demo", SHIYU_DEMO_PASSWORD=PASSWORD, **SIMULATION)
     assert again.returncode == 0, again.stderr
     assert _scalar(fresh_database, "SELECT count(*) FROM users") == users
     assert _scalar(fresh_database, "SELECT count(*) FROM audit_records") == audit
+    assert _scalar(fresh_database, "SELECT count(*) FROM events") == events
+    assert "模拟 simulated" not in again.stdout
     assert run_cli(fresh_database, "audit", "verify").returncode == 0
 
     with server_process(fresh_database) as base:

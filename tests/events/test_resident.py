@@ -119,3 +119,15 @@ def test_categories_are_public(client: httpx.Client, world: World) -> None:
     assert {"市容环境", "城乡建设", "交通运输", "水电气热"} <= names
     kinds = {c["kind"] for c in cats}
     assert kinds == {"event", "component", "appeal"}
+
+
+def test_traditional_chinese_is_accepted_and_stored_simplified(
+    client: httpx.Client, world: World
+) -> None:
+    resp = client.post(
+        "/api/v1/public/events",
+        json=_body(world, title="路燈不亮，請儘快處理", description="開封街３號樓下"),
+    )
+    assert resp.status_code == 201
+    view = client.get(f"/api/v1/public/events/{resp.json()['code']}", params={"phone": PHONE})
+    assert view.json()["title"] == "路灯不亮，请尽快处理"

@@ -1,0 +1,325 @@
+"""HTTP event creation: `POST /api/v1/events` as a grid worker of the demo city, at 1, 10 and
+50 concurrent clients, each level next to `GET /api/v1/ping` with the same clients (the
+machine's reference, measured in the same run), on SQLite and, with `--postgres URL`, on
+PostgreSQL with 1 and 2 server processes. Then an in-process profile of one creation: where
+the time goes (token check, locating, the audit chain, notifications, the search text, the
+flushes and the commit).
+
+    python -m bench.bench_events                      # SQLite, a temporary demo database
+    python -m bench.bench_events --postgres URL       # SQLite, then PostgreSQL (1 and 2 workers)
+
+`bench.run` calls `measure_creation` on the server it already runs. Targets (issue 3): at 50
+clients, creation at ≥ 25 % of the ping rate with p99 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import itertools
+import json
+import os
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.load import ClientKind, run_load
+from bench.points import random_points
+from bench.server import Server, build_demo
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = PROJECT_ROOT / "var" / "bench" / "events.json"
+DEFAULT_PASSWORD = "Shiyu@2026"
+#: the first grid worker of the demo city (any staff account with event:create would do)
+GRID_WORKER = "gw_420102001001001"
+CONCURRENCY = (1, 10, 50)
+TARGET_RATIO = 0.25
+TARGET_P99_MS = 100.0
+BODIES = 20_000
+
+TITLES = ("占道经营", "暴露垃圾", "井盖缺失", "乱堆物料", "路灯不亮", "违规广告", "道路积水")
+
+
+def log(message: str) -> None:
+    print(f"[bench events] {message}", file=sys.stderr, flush=True)
+
+
+def event_bodies(n: int, seed: int) -> list[bytes]:
+    """Distinct reports at random points of the demo city (lng 114.0–114.6, lat 30.4–30.8)."""
+    points = random_points(n, seed).tolist()
+    return [
+        json.dumps(
+            {
+                "title": f"{TITLES[i % len(TITLES)]}（压测{i}）",
+                "description": "网格员巡查发现，现场照片稍后补传",
+                "lng": lng,
+                "lat": lat,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        for i, (lng, lat) in enumerate(points)
+    ]
+
+
+def login(base_url: str, username: str, password: str) -> str:
+    r = httpx.post(
+        f"{base_url}/api/v1/auth/token",
+        data={"username": username, "password": password},
+        timeout=30.0,
+    )
+    if r.status_code != 200:
+        raise RuntimeError(f"login as {username} failed: HTTP {r.status_code} {r.text[:300]}")
+    token: str = r.json()["access_token"]
+    return token
+
+
+def _verdict(create: dict[str, Any], ping: dict[str, Any]) -> dict[str, Any]:
+    ratio = create["requests_per_s"] / ping["requests_per_s"] if ping["requests_per_s"] else 0.0
+    p99 = create["latency_ms"]["p99"]
+    return {
+        "ratio_to_ping": round(ratio, 4),
+        "ratio_target": TARGET_RATIO,
+        "p99_target_ms": TARGET_P99_MS,
+        "met": ratio >= TARGET_RATIO and p99 < TARGET_P99_MS and create["errors"] == 0,
+    }
+
+
+def measure_creation(
+    base_url: str,
+    token: str,
+    *,
+    duration: float,
+    warmup: float,
+    client: ClientKind = "stdlib",
+    server_pid: int | None = None,
+    concurrency: tuple[int, ...] = CONCURRENCY,
+    seed: int = 2026,
+) -> dict[str, Any]:
+    """Ping, then create, at each level of concurrency; one JSON-ready dict per level."""
+    bodies = event_bodies(BODIES, seed)
+    counter = itertools.count()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    common: dict[str, Any] = {
+        "duration": duration,
+        "warmup": warmup,
+        "client": client,
+        "server_pid": server_pid,
+    }
+    out: dict[str, Any] = {}
+    for conc in concurrency:
+        ping = run_load(
+            base_url, lambda _i, _k: ("GET", "/api/v1/ping", None), concurrency=conc, **common
+        ).summary()
+
+        def plan(_i: int, _k: int) -> tuple[str, str, bytes | None]:
+            # itertools.count is atomic under the GIL: every request reports a new event
+            return "POST", "/api/v1/events", bodies[next(counter) % BODIES]
+
+        # creations queue behind one another: give each level time to reach its steady state
+        # and to finish more than a handful of requests even when each takes seconds
+        slow = {**common, "warmup": max(warmup, 2.0), "duration": max(duration, 10.0)}
+        create = run_load(base_url, plan, concurrency=conc, headers=headers, **slow).summary()
+        level = {"reference_ping": ping, "create": create, **_verdict(create, ping)}
+        out[str(conc)] = level
+        log(
+            f"  {conc:>2} clients: ping {ping['requests_per_s']:,.0f}/s; create "
+            f"{create['requests_per_s']:,.1f}/s ({level['ratio_to_ping']:.0%}), p50 "
+            f"{create['latency_ms']['p50']:.1f} ms, p99 {create['latency_ms']['p99']:.1f} ms, "
+            f"errors {create['errors']}+{create['exceptions']}"
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------ profile
+
+#: what the profile attributes time to: label -> (module path part, function name)
+PARTS: dict[str, tuple[str, str]] = {
+    "token_check": ("shiyu/auth/service.py", "actor_from_token"),
+    "locate_and_owner": ("shiyu/events/service.py", "_place"),
+    "search_text": ("shiyu/events/service.py", "_search_text"),
+    "encrypt_reporter": ("shiyu/kit/crypto.py", "encrypt"),
+    "audit_chain": ("shiyu/audit/service.py", "record"),
+    "notifications": ("shiyu/notifications/service.py", "users_at"),
+    "timeline": ("shiyu/events/service.py", "_timeline"),
+    "session_flush": ("sqlalchemy/orm/session.py", "flush"),
+    "commit": ("sqlalchemy/orm/session.py", "commit"),
+    "to_read": ("shiyu/events/service.py", "to_read"),
+}
+
+
+def profile_creation(database_url: str, token: str, *, n: int, seed: int) -> dict[str, Any]:
+    """`n` creations in this process, each in its own transaction as a request would do
+    (token check, create, the response dict, commit), under cProfile. Parts overlap where
+    one calls another (a flush inside the audit record counts in both)."""
+    from shiyu.auth import service as auth_service
+    from shiyu.config import Settings
+    from shiyu.db import Database
+    from shiyu.events import service
+    from shiyu.events.enums import Channel
+    from shiyu.events.schemas import IntakeData
+    from shiyu.models import load_all
+
+    load_all()
+    settings = Settings(database_url=database_url)
+    db = Database(settings)
+    points = random_points(n + 10, seed + 7).tolist()
+
+    def one(i: int) -> None:
+        with db.transaction() as session:
+            actor = auth_service.actor_from_token(session, settings, token=token)
+            lng, lat = points[i]
+            event, _ = service.create(
+                session,
+                settings,
+                IntakeData(channel=Channel.grid_patrol, title="剖析", lng=lng, lat=lat),
+                actor=actor,
+            )
+            service.to_read(session, settings, event, actor)
+
+    try:
+        for i in range(10):  # warm caches, the grid index, jieba
+            one(n + i)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for i in range(n):
+            one(i)
+        profiler.disable()
+        seconds = time.perf_counter() - started
+    finally:
+        db.dispose()
+    stats = pstats.Stats(profiler)
+    per = dict.fromkeys(PARTS, 0.0)
+    for (path, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        for label, (where, func) in PARTS.items():
+            if name == func and where in path:
+                per[label] += row[3]  # cumulative seconds
+    return {
+        "creations": n,
+        "ms_per_creation_profiled": round(1000 * seconds / n, 3),
+        "parts_ms_per_creation": {k: round(1000 * v / n, 3) for k, v in per.items()},
+        "note": "cProfile roughly doubles Python time; compare parts with each other",
+    }
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def _one_setup(
+    label: str,
+    env: dict[str, str],
+    tmp: Path,
+    args: argparse.Namespace,
+    workers: int,
+) -> dict[str, Any]:
+    server = Server(env, tmp / f"server-{label}-{workers}.log", workers=workers)
+    try:
+        server.start()
+        token = login(server.base_url, GRID_WORKER, env["SHIYU_DEMO_PASSWORD"])
+        log(f"{label}, {workers} worker(s) on {server.base_url}")
+        levels = measure_creation(
+            server.base_url,
+            token,
+            duration=args.duration,
+            warmup=args.warmup,
+            client=args.client,
+            server_pid=server.pid,
+            seed=args.seed,
+        )
+    finally:
+        server.stop()
+    return {"server_workers": workers, "levels": levels, "token": token}
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    password = os.environ.get("SHIYU_DEMO_PASSWORD", DEFAULT_PASSWORD)
+    targets: list[tuple[str, str, list[int]]] = [("sqlite", f"sqlite:///{tmp / 'events.db'}", [1])]
+    if args.postgres:
+        targets.append(("postgresql", args.postgres, [1, 2]))
+    report: dict[str, Any] = {
+        "benchmark": "event creation over HTTP",
+        "settings": {
+            "seconds_per_measurement": args.duration,
+            "warmup_seconds": args.warmup,
+            "client": args.client,
+            "concurrency": list(CONCURRENCY),
+            "account": GRID_WORKER,
+            "demo_days": args.demo_days,
+        },
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "databases": {},
+    }
+    for kind, url, worker_counts in targets:
+        env = dict(os.environ)
+        env.update(
+            SHIYU_DATABASE_URL=url,
+            SHIYU_DEMO_PASSWORD=password,
+            SHIYU_UPLOAD_DIR=str(tmp / "uploads"),
+        )
+        env.setdefault("SHIYU_LOG_LEVEL", "WARNING")
+        if args.demo_days is not None:
+            env["SHIYU_DEMO_DAYS"] = str(args.demo_days)
+        log(f"building the demo city ({kind}) ...")
+        built = build_demo(env)
+        runs = [_one_setup(kind, env, tmp, args, w) for w in worker_counts]
+        token = runs[-1].pop("token")
+        for r in runs:
+            r.pop("token", None)
+        entry: dict[str, Any] = {"demo_build_seconds": round(built, 1), "runs": runs}
+        if args.profile:
+            log(f"profiling {args.profile} creations in process ({kind}) ...")
+            entry["profile"] = profile_creation(url, token, n=args.profile, seed=args.seed)
+        report["databases"][kind] = entry
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return report
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.bench_events", description=__doc__)
+    p.add_argument("--postgres", metavar="URL", help="also measure this PostgreSQL database")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    p.add_argument("--client", choices=["stdlib", "httpx"], default="stdlib")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument(
+        "--demo-days",
+        type=int,
+        default=None,
+        help="days of city life the demo simulates first (default: the demo's own)",
+    )
+    p.add_argument(
+        "--profile", type=int, default=300, help="creations to profile in process (0: none)"
+    )
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = p.parse_args(argv)
+    if not 0 < args.duration <= 60:
+        p.error("--duration must be in (0, 60]")
+    args.warmup = min(1.0, max(0.2, args.duration / 5))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="shiyu-bench-events-"))
+    try:
+        report = run(args, tmp)
+    except RuntimeError as exc:
+        log(f"FAILED: {exc}")
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text + "\n", encoding="utf-8")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

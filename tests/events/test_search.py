@@ -1,0 +1,151 @@
+"""Chinese full-text search: jieba tokens, the FTS5 / GIN index, AND semantics and scoping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from shiyu.config import Settings
+from shiyu.events import search
+from shiyu.events.models import Event
+from tests.factories.events import create_event
+from tests.factories.world import World
+
+
+class TestTokens:
+    def test_document_holds_words_sub_words_and_characters(self) -> None:
+        tokens = search.document_text("人行道井盖缺失").split()
+        assert {"人行道", "人行", "井盖", "缺失"} <= set(tokens)
+        assert {"井", "盖"} <= set(tokens)
+        assert len(tokens) == len(set(tokens))
+
+    def test_full_width_and_case_are_normalised(self) -> None:
+        assert "abc" in search.document_text("ＡＢＣ小区").split()
+        assert search.query_terms("ＡＢＣ") == ["abc"]
+        assert search.query_terms("ABC") == ["abc"]
+
+    def test_punctuation_and_operators_drop_out(self) -> None:
+        assert search.query_terms("井盖，缺失！") == ["井盖", "缺失"]
+        assert search.query_terms('"*() -') == []
+        assert search.query_terms("5号楼") == ["5", "号楼"]
+
+    def test_query_terms_are_capped(self) -> None:
+        many = " ".join(f"词{i}" for i in range(40))
+        assert len(search.query_terms(many)) == search.MAX_QUERY_TERMS
+
+    def test_fts5_expression_quotes_every_term(self) -> None:
+        assert search.fts5_match(["井盖", 'a"b']) == '"井盖" "a""b"'
+
+
+@pytest.fixture
+def texts(session: Session, settings: Settings, world: World) -> dict[str, Event]:
+    lng_b, lat_b = world.city.centres[world.grid_b]
+    rows: list[tuple[str, dict[str, Any]]] = [
+        ("人行道井盖缺失", {"description": "解放路与和平路交叉口东侧人行道井盖缺失"}),
+        ("路灯不亮", {"description": "和平路一段路灯夜间不亮", "address": "和平路12号"}),
+        ("噪音扰民", {"description": "ＫＴＶ深夜噪音", "address": "幸福小区5号楼"}),
+        ("井盖破损", {"description": "乙街道井盖破损", "lng": lng_b, "lat": lat_b}),
+    ]
+    events = {}
+    for title, kw in rows:
+        kw.setdefault("address", "")
+        events[title] = create_event(session, settings, world, title=title, **kw)
+    session.flush()
+    return events
+
+
+def _search(client: httpx.Client, headers: dict[str, str], q: str, **params: Any) -> list[str]:
+    resp = client.get("/api/v1/events", params={"q": q, "size": 200, **params}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    return sorted(item["title"] for item in resp.json()["items"])
+
+
+class TestSearchApi:
+    @pytest.mark.parametrize(
+        ("q", "expected"),
+        [
+            ("井盖", ["人行道井盖缺失"]),
+            ("井盖缺失", ["人行道井盖缺失"]),
+            ("人行道 井盖", ["人行道井盖缺失"]),
+            ("和平路", ["人行道井盖缺失", "路灯不亮"]),  # description and address
+            ("和平路 路灯", ["路灯不亮"]),  # every term must match
+            ("井盖 路灯", []),
+            ("路", ["人行道井盖缺失", "路灯不亮"]),  # one character
+            ("ktv", ["噪音扰民"]),  # full-width, upper case in the text
+            ("ＫＴＶ 5号楼", ["噪音扰民"]),
+            ("停车", []),
+        ],
+    )
+    def test_chinese_queries(
+        self,
+        client: httpx.Client,
+        world: World,
+        texts: dict[str, Event],
+        q: str,
+        expected: list[str],
+    ) -> None:
+        assert _search(client, world.headers(client, "dispatcher"), q) == expected
+
+    def test_scoping_hides_matches_elsewhere(
+        self, client: httpx.Client, world: World, texts: dict[str, Event]
+    ) -> None:
+        assert _search(client, world.headers(client, "dispatcher"), "破损") == []
+        from tests.factories.auth import login
+
+        assert world.user_b is not None
+        assert _search(client, login(client, world.user_b.username), "井盖") == ["井盖破损"]
+
+    def test_search_with_other_filters(
+        self, client: httpx.Client, world: World, texts: dict[str, Event]
+    ) -> None:
+        headers = world.headers(client, "dispatcher")
+        assert _search(client, headers, "和平路", category_code="BJ01") == [
+            "人行道井盖缺失",
+            "路灯不亮",
+        ]
+        assert _search(client, headers, "和平路", status="dispatched") == []
+
+    @pytest.mark.parametrize(
+        "q", ['井盖"', "井盖 OR 路灯", "NEAR(井盖 路灯)", "title:井盖", "井盖*", "-井盖", "，"]
+    )
+    def test_operator_characters_are_plain_text(
+        self, client: httpx.Client, world: World, texts: dict[str, Event], q: str
+    ) -> None:
+        resp = client.get(
+            "/api/v1/events", params={"q": q}, headers=world.headers(client, "dispatcher")
+        )
+        assert resp.status_code == 200, resp.text
+
+    def test_changed_text_is_found_again(
+        self, client: httpx.Client, world: World, session: Session, texts: dict[str, Event]
+    ) -> None:
+        """The index follows updates of the token column (SQLite: the FTS5 triggers)."""
+        event = texts["噪音扰民"]
+        event.search_text = search.document_text("广场舞音响扰民")
+        session.commit()
+        headers = world.headers(client, "dispatcher")
+        assert _search(client, headers, "广场舞") == ["噪音扰民"]
+        assert _search(client, headers, "ktv") == []
+
+    def test_pages_of_a_search(
+        self, client: httpx.Client, session: Session, settings: Settings, world: World
+    ) -> None:
+        for i in range(5):
+            create_event(session, settings, world, title=f"井盖问题{i}", description="")
+        session.commit()
+        headers = world.headers(client, "dispatcher")
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"q": "井盖", "size": 2, "sort": "reported_at"}
+            if cursor:
+                params["cursor"] = cursor
+            body = client.get("/api/v1/events", params=params, headers=headers).json()
+            seen += [item["title"] for item in body["items"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        assert sorted(seen) == [f"井盖问题{i}" for i in range(5)]
