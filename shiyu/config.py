@@ -37,7 +37,7 @@ class Settings(BaseSettings):
         "(0: none).",
     )
     demo_events_per_day: int = Field(
-        default=16, ge=1, le=5000, description="Average events a simulated demo day."
+        default=6, ge=1, le=5000, description="Average events a simulated demo day."
     )
     demo_open311_key: str = Field(
         default="shiyu-demo-open311-key-2026",

@@ -200,7 +200,9 @@ def _escalations(
     levels: dict[int, int] = {}
     for event_id, level, owner_code in rows:
         owner = jurisdictions.get_unit(session, owner_code)
-        up = owner.parent_code if owner and owner.parent_code else owner_code
+        if owner is None or owner.parent_code is None:
+            continue  # supervised at city level already: nowhere higher to go
+        up = owner.parent_code
         new_rows.append(
             {
                 "event_id": event_id,
