@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,32 +50,38 @@ def free_port() -> int:
 def server_process(url: str, **extra: str) -> Iterator[str]:
     """`shiyu serve` in its own process; yields its base URL and always stops it."""
     port = free_port()
+    # the server's log goes to a file: a pipe nobody reads would block the server once full,
+    # and reading a pipe of a live process would block the test
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in finally)
     proc = subprocess.Popen(
         [sys.executable, "-m", "shiyu.cli", "serve", "--port", str(port)],
         env=shiyu_env(url, **extra),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"server did not start: {proc.stderr.read() if proc.stderr else ''}"
-                )
+                proc.kill()
+                proc.wait()
+                log.seek(0)
+                raise RuntimeError(f"server did not start: {log.read()[-2000:]}")
             time.sleep(0.1)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
+import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from shiyu.app import create_app
+from shiyu.db import Database
 from shiyu.open311.models import Open311Client
+from tests.conftest import _free_port, _Server, make_settings
 from tests.factories.world import World
-from tests.helpers import run_cli, server_process
+from tests.helpers import run_cli
 from tests.open311.conftest import BASE
 
 #: the city without its simulated days of events (not needed here, and slow)
@@ -87,6 +95,35 @@ def _scalar(url: str, sql: str) -> object:
     return value
 
 
+@contextmanager
+def _serving(url: str) -> Iterator[str]:
+    """The app on loopback in this process, over the committed database the CLI writes to
+    (quicker to start than `shiyu serve`, which tests/demo already covers)."""
+    settings = make_settings(url)
+    database = Database(settings)
+    server = _Server(
+        uvicorn.Config(
+            create_app(settings, database=database),
+            host="127.0.0.1",
+            port=_free_port(),
+            log_config=None,
+            access_log=False,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        database.dispose()
+
+
 def test_cli_create_and_deactivate(fresh_database: str) -> None:
     # the city must exist: the demo builds one (and its own client "demo")
     built = run_cli(
@@ -108,36 +145,24 @@ def test_cli_create_and_deactivate(fresh_database: str) -> None:
     bad = run_cli(fresh_database, "open311", "create-client", "bad name!")
     assert bad.returncode == 2
 
-    with server_process(fresh_database) as base:
-        lng, lat = 114.3, 30.58
-        services = httpx.get(f"{base}{BASE}/services.json", timeout=60).json()
-        form = {"service_code": services[0]["service_code"], "lat": str(lat), "long": str(lng)}
-        for api_key in (key, "demo-key-for-the-cli-test"):
-            resp = httpx.post(
-                f"{base}{BASE}/requests.json", data={**form, "api_key": api_key}, timeout=60
-            )
-            assert resp.status_code == 201, resp.text
-    off = run_cli(fresh_database, "open311", "deactivate-client", "partner")
-    assert off.returncode == 0, off.stderr
-    assert _scalar(
-        fresh_database, "SELECT is_active FROM open311_clients WHERE name='partner'"
-    ) in (
-        False,
-        0,
-    )
-    # a second demo run with another key re-keys the demo client
-    again = run_cli(fresh_database, "demo", **DEMO, SHIYU_DEMO_OPEN311_KEY="another-demo-key-0001")
-    assert again.returncode == 0, again.stderr
-    with server_process(fresh_database) as base:
-        old = httpx.post(
-            f"{base}{BASE}/requests.json",
-            data={**form, "api_key": "demo-key-for-the-cli-test"},
-            timeout=60,
+    with _serving(fresh_database) as base, httpx.Client(base_url=base, timeout=60) as http:
+        services = http.get(f"{BASE}/services.json").json()
+        form = {"service_code": services[0]["service_code"], "lat": "30.58", "long": "114.3"}
+
+        def post(api_key: str) -> int:
+            return http.post(f"{BASE}/requests.json", data={**form, "api_key": api_key}).status_code
+
+        assert post(key) == 201
+        assert post("demo-key-for-the-cli-test") == 201
+
+        off = run_cli(fresh_database, "open311", "deactivate-client", "partner")
+        assert off.returncode == 0, off.stderr
+        assert post(key) == 403
+
+        # a second demo run with another key re-keys the demo client
+        again = run_cli(
+            fresh_database, "demo", **DEMO, SHIYU_DEMO_OPEN311_KEY="another-demo-key-0001"
         )
-        new = httpx.post(
-            f"{base}{BASE}/requests.json",
-            data={**form, "api_key": "another-demo-key-0001"},
-            timeout=60,
-        )
-        assert (old.status_code, new.status_code) == (403, 201)
+        assert again.returncode == 0, again.stderr
+        assert (post("demo-key-for-the-cli-test"), post("another-demo-key-0001")) == (403, 201)
     assert run_cli(fresh_database, "audit", "verify").returncode == 0
