@@ -66,10 +66,7 @@ def serve_app() -> FastAPI:
 
 
 def _warm_up() -> None:
-    """Load the Chinese dictionaries before the first request rather than during it."""
-    import jieba  # type: ignore[import-untyped]
-
+    """Load the Traditional → Simplified dictionaries before the first request, not during it."""
     from shiyu.kit.text import normalise
 
-    jieba.initialize()
     normalise("預熱")

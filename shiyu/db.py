@@ -8,6 +8,7 @@ reading transactions stay deferred and run alongside writers thanks to WAL.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -43,9 +44,46 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
         cur.execute("PRAGMA case_sensitive_like=ON")
         cur.close()
 
+    if not immediate:
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return
+
+    # Writers of one process queue on a lock before BEGIN IMMEDIATE instead of in SQLite's
+    # busy handler, which sleeps and retries: under many concurrent writers that polling
+    # starved some of them past the busy timeout. The lock is held until the connection goes
+    # back to the pool (after its commit or rollback); other processes still meet the busy
+    # timeout, as before.
+    gate = threading.Lock()
+    holders: set[int] = set()  # ids of the pool records whose connection holds the gate
+
+    def release(record: Any) -> None:
+        if id(record) in holders:
+            holders.discard(id(record))
+            gate.release()
+
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    def _on_begin_immediate(conn: Connection) -> None:
+        record = conn.connection._connection_record
+        if id(record) not in holders:
+            gate.acquire()
+            holders.add(id(record))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            release(record)
+            raise
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        release(record)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_conn: Any, record: Any, _exc: Any) -> None:
+        release(record)
 
 
 def make_engine(url: str, *, immediate: bool = False, pool_size: int = 10) -> Engine:

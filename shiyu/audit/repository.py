@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from shiyu.audit.models import AuditRecord
 from shiyu.auth.access import Actor
 from shiyu.kit.paths import within
 
+GENESIS = "0" * 64
 _CHAIN_LOCK_KEY = 0x5348_4155  # "SHAU": serialises appends on PostgreSQL
 
 
@@ -19,8 +21,16 @@ def lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
 
 
-def last(session: Session) -> AuditRecord | None:
-    return session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).first()
+def head(session: Session) -> tuple[int, str]:
+    """(seq, hash) of the newest record, or (0, the genesis hash)."""
+    row = session.execute(
+        select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(insert(AuditRecord), rows)
 
 
 def readable_by(actor: Actor) -> Select[AuditRecord]:

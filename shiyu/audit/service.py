@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from shiyu.audit import repository
 from shiyu.audit.models import AuditRecord
@@ -14,7 +16,7 @@ from shiyu.auth.access import Actor
 from shiyu.kit.clock import utcnow
 from shiyu.logs import request_id_var
 
-GENESIS = "0" * 64
+GENESIS = repository.GENESIS
 
 
 def _digest(
@@ -59,6 +61,18 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A record waiting for its place in the chain, and the transaction it belongs to (a
+    savepoint that rolls back takes its records with it)."""
+
+    fields: dict[str, Any]
+    transaction: SessionTransaction | None
+
+
+_PENDING_KEY = "shiyu.audit.pending"
+
+
 def record(
     session: Session,
     *,
@@ -70,16 +84,16 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
-) -> AuditRecord:
-    """Append one record to the chain in the caller's transaction."""
-    repository.lock_chain(session)
-    prev = repository.last(session)
+) -> None:
+    """Add one record to the caller's transaction.
+
+    It is chained (seq, previous hash) when the transaction commits, not now: the chain is
+    a single sequence, and holding its lock from the first record to the end of a request
+    serialised every write and deadlocked busy servers waiting for pool connections."""
     summary: dict[str, Any] = _jsonable(
         {k: v for k, v in (("before", before), ("after", after), ("extra", extra)) if v is not None}
     )
     fields: dict[str, Any] = {
-        "seq": (prev.seq + 1) if prev else 1,
-        "prev_hash": prev.hash if prev else GENESIS,
         "at": utcnow(),
         "actor_id": actor.user_id if actor else None,
         "actor_name": actor.username if actor else "system",
@@ -90,10 +104,56 @@ def record(
         "summary": summary,
         "request_id": request_id_var.get(),
     }
-    rec = AuditRecord(**fields, hash=_digest(**fields))
-    session.add(rec)
-    session.flush()
-    return rec
+    pending: list[_Pending] = session.info.setdefault(_PENDING_KEY, [])
+    pending.append(_Pending(fields, session.get_nested_transaction() or session.get_transaction()))
+
+
+def write_pending(session: Session) -> int:
+    """Chain and insert the session's pending records under the chain lock (held until
+    the commit that follows, which is moments away). Returns how many were written."""
+    pending: list[_Pending] = session.info.pop(_PENDING_KEY, None) or []
+    if not pending:
+        return 0
+    repository.lock_chain(session)
+    seq, prev_hash = repository.head(session)
+    rows: list[dict[str, Any]] = []
+    for item in pending:
+        seq += 1
+        fields = {**item.fields, "seq": seq, "prev_hash": prev_hash}
+        prev_hash = _digest(**fields)
+        rows.append({**fields, "hash": prev_hash})
+    repository.insert_many(session, rows)
+    return len(rows)
+
+
+def _inside(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    pending: list[_Pending] | None = session.info.get(_PENDING_KEY)
+    if pending:
+        pending[:] = [p for p in pending if not _inside(p.transaction, previous)]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _chain_before_reading(state: ORMExecuteState) -> None:
+    """A transaction that reads or changes the trail sees its own records first, as it
+    would with any other table."""
+    if state.session.info.get(_PENDING_KEY) and any(
+        m.class_ is AuditRecord for m in state.all_mappers
+    ):
+        write_pending(state.session)
 
 
 def list_records(

@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from shiyu.auth.enums import RoleCode
-from shiyu.deps import SessionDep
+from shiyu.deps import get_database
 from shiyu.errors import Forbidden, Unauthorized
 
 
@@ -80,16 +80,19 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 def current_actor(
     request: Request,
-    session: SessionDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Actor:
     from shiyu.auth import service  # late: service imports this module's types
 
     if not token:
         raise Unauthorized()
-    actor = service.actor_from_token(
-        session, request.app.state.settings, token=token, ip=client_ip(request)
-    )
+    # a short reading session of its own: on SQLite the request's writing session takes the
+    # database's single write lock at its first statement, so checking the token there
+    # would hold every other writer back for the length of the check
+    with get_database(request).session(write=False) as session:
+        actor = service.actor_from_token(
+            session, request.app.state.settings, token=token, ip=client_ip(request)
+        )
     request.state.actor = actor
     return actor
 

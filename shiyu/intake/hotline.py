@@ -1012,7 +1012,7 @@ def _update_existing(run: _Run, row: _Row, old: Any) -> str:
 
 
 def _search_text(*parts: str | None) -> str:
-    """The same tokens `events.service.create` stores (jieba, for full-text search)."""
+    """The same tokens `events.service.create` stores (for full-text search)."""
     return search.document_text(*parts)
 
 

@@ -24,7 +24,9 @@ class Jurisdiction(Base):
         ForeignKey("jurisdictions.code", ondelete="RESTRICT"), index=True
     )
     path: Mapped[str] = mapped_column(String(255), unique=True)
-    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: deferred: services look units up on every intake and rarely need the polygon, whose
+    #: JSON parsing dominated those lookups; queries that draw or compare load it explicitly
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     min_lng: Mapped[float | None] = mapped_column(Float)
     min_lat: Mapped[float | None] = mapped_column(Float)
     max_lng: Mapped[float | None] = mapped_column(Float)

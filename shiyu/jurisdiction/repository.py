@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from shiyu.auth.access import Actor
 from shiyu.jurisdiction.models import Jurisdiction
@@ -27,7 +27,8 @@ def get_many(session: Session, codes: Iterable[str]) -> dict[str, Jurisdiction]:
     codes = list(dict.fromkeys(codes))
     for start in range(0, len(codes), 500):
         chunk = codes[start : start + 500]
-        for row in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(chunk))):
+        stmt = select(Jurisdiction).where(Jurisdiction.code.in_(chunk))
+        for row in session.scalars(stmt.options(undefer(Jurisdiction.geometry))):
             found[row.code] = row
     return found
 
@@ -41,7 +42,11 @@ def children(session: Session, code: str) -> Sequence[Jurisdiction]:
 def descendants(
     session: Session, root_path: str, *, level: str | None = None
 ) -> Sequence[Jurisdiction]:
-    stmt = select(Jurisdiction).where(within(Jurisdiction.path, root_path))
+    stmt = (
+        select(Jurisdiction)
+        .where(within(Jurisdiction.path, root_path))
+        .options(undefer(Jurisdiction.geometry))
+    )
     if level:
         stmt = stmt.where(Jurisdiction.level == level)
     return session.scalars(stmt.order_by(Jurisdiction.path)).all()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from shiyu.auth.access import Actor
@@ -22,11 +22,35 @@ def notify_users(
     body: str = "",
     event_id: int | None = None,
 ) -> int:
+    """One inbox row per user."""
+    return notify_many(session, kind=kind, messages=[(user_ids, title, event_id)], body=body)
+
+
+def notify_many(
+    session: Session,
+    *,
+    kind: str,
+    messages: Iterable[tuple[Iterable[int], str, int | None]],
+    body: str = "",
+) -> int:
+    """Many (users, title, event) messages of one kind in one bulk insert, not ORM objects:
+    the deadline sweep announces thousands of events at once, and building an object (and
+    a statement) per notification dominated it."""
+    now = utcnow()
     rows = [
-        Notification(user_id=uid, kind=kind, title=title[:200], body=body, event_id=event_id)
+        {
+            "user_id": uid,
+            "kind": kind,
+            "title": title[:200],
+            "body": body,
+            "event_id": event_id,
+            "created_at": now,
+        }
+        for user_ids, title, event_id in messages
         for uid in sorted(set(user_ids))
     ]
-    session.add_all(rows)
+    if rows:
+        session.execute(insert(Notification), rows)
     return len(rows)
 
 

@@ -1,4 +1,4 @@
-"""Chinese full-text search: jieba tokens, the FTS5 / GIN index, AND semantics and scoping."""
+"""Chinese full-text search: bigram tokens, the FTS5 / GIN index, AND semantics and scoping."""
 
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ from tests.factories.world import World
 
 
 class TestTokens:
-    def test_document_holds_words_sub_words_and_characters(self) -> None:
-        tokens = search.document_text("人行道井盖缺失").split()
-        assert {"人行道", "人行", "井盖", "缺失"} <= set(tokens)
-        assert {"井", "盖"} <= set(tokens)
+    def test_document_holds_characters_and_bigrams(self) -> None:
+        tokens = search.document_text("人行道井盖缺失", "5号楼").split()
+        assert {"人行", "行道", "道井", "井盖", "盖缺", "缺失"} <= set(tokens)
+        assert {"人", "井", "盖", "5", "号楼"} <= set(tokens)
+        assert "人行道" not in tokens
         assert len(tokens) == len(set(tokens))
+
+    def test_query_asks_for_every_bigram_of_a_phrase(self) -> None:
+        assert search.query_terms("人行道") == ["人行", "行道"]
+        assert search.query_terms("路") == ["路"]
+        assert search.query_terms("ktv噪音") == ["ktv", "噪音"]
 
     def test_full_width_and_case_are_normalised(self) -> None:
         assert "abc" in search.document_text("ＡＢＣ小区").split()
