@@ -2,6 +2,7 @@
 # Throwaway PostgreSQL 15 on loopback for tests and benchmarks.
 #   scripts/pg.sh ensure          install PostgreSQL 15 with apt if it is absent
 #   scripts/pg.sh start DIR PORT  initdb in DIR and start on 127.0.0.1:PORT
+#   scripts/pg.sh restart DIR     restart the server of DIR (crash-safety tests)
 #   scripts/pg.sh stop DIR        stop the server of DIR and remove DIR
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -25,10 +26,13 @@ case "${1:-}" in
       -o "-h 127.0.0.1 -p $port -k /tmp -c fsync=off -c synchronous_commit=off -c max_connections=200" \
       start >/dev/null
     ;;
+  restart)
+    as_pg "$PGBIN/pg_ctl" -D "$2" -m fast -w restart >/dev/null
+    ;;
   stop)
     dir=$2
     as_pg "$PGBIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 ensure | start DIR PORT | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 ensure | start DIR PORT | restart DIR | stop DIR" >&2; exit 2 ;;
 esac

@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 
@@ -46,10 +47,24 @@ def free_port() -> int:
         return port
 
 
+@dataclass
+class RunningServer:
+    base: str
+    proc: subprocess.Popen[str]
+
+
 @contextmanager
 def server_process(url: str, **extra: str) -> Iterator[str]:
     """`shiyu serve` in its own process; yields its base URL and always stops it."""
-    port = free_port()
+    with running_server(url, **extra) as server:
+        yield server.base
+
+
+@contextmanager
+def running_server(url: str, *, port: int | None = None, **extra: str) -> Iterator[RunningServer]:
+    """`shiyu serve` in its own process (on `port`, or a free one); yields it, with its process
+    for tests that kill it, and always stops it."""
+    port = port or free_port()
     # the server's log goes to a file: a pipe nobody reads would block the server once full,
     # and reading a pipe of a live process would block the test
     log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in finally)
@@ -75,7 +90,7 @@ def server_process(url: str, **extra: str) -> Iterator[str]:
                 log.seek(0)
                 raise RuntimeError(f"server did not start: {log.read()[-2000:]}")
             time.sleep(0.1)
-        yield base
+        yield RunningServer(base, proc)
     finally:
         if proc.poll() is None:
             proc.terminate()

@@ -6,7 +6,18 @@ from datetime import datetime
 from typing import IO, Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    Header,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -143,27 +154,48 @@ def _list_filter(session: Session, actor: Actor, params: ListParams) -> reposito
     )
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9_.:-]{8,100}$",
+        description="客户端生成的唯一键（8–100 位字母、数字或 _.:-），重复提交只建一件事件",
+    ),
+]
+
+
 @router.post(
     "",
     response_model=EventRead,
     status_code=status.HTTP_201_CREATED,
     operation_id="events-create",
+    responses={200: {"model": EventRead, "description": "同一 Idempotency-Key 的重复提交"}},
 )
 def create_event(
-    request: Request, session: SessionDep, actor: EventsCreate, body: EventCreate
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: EventsCreate,
+    body: EventCreate,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Report an event (grid patrol, department, or a call typed in by the hotline centre).
-    The grid is found from the location; the receiving centre owns it until dispatch."""
+    The grid is found from the location; the receiving centre owns it until dispatch.
+
+    With an `Idempotency-Key` header (a phone's offline queue, any client that retries), the
+    same key from the same user creates one event: a repeat answers 200 with that event."""
     settings = _settings(request)
     owner = actor.jurisdiction_code if "dispatcher" in actor.roles else None
-    event, _ = service.create(
-        session,
-        settings,
-        IntakeData(
-            **body.model_dump(exclude={"channel"}), channel=Channel(body.channel), owner_code=owner
-        ),
-        actor=actor,
+    data = IntakeData(
+        **body.model_dump(exclude={"channel"}),
+        channel=Channel(body.channel),
+        owner_code=owner,
+        source=f"staff:{actor.user_id}" if idempotency_key else None,
+        external_id=idempotency_key,
     )
+    event, created = service.create_once(session, settings, data, actor=actor)
+    if not created:
+        response.status_code = status.HTTP_200_OK
     return service.to_read(session, settings, event, actor)
 
 

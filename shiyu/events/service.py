@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
@@ -222,6 +223,29 @@ def create(
         )
     session.flush()
     return event, True
+
+
+def create_once(
+    session: Session,
+    settings: Settings,
+    data: IntakeData,
+    *,
+    actor: Actor | None,
+) -> tuple[Event, bool]:
+    """`create` for records that carry (source, external_id) and may arrive twice at the same
+    moment (a retried request, a redelivered alarm): `create`'s check can be passed by both,
+    and the loser of the unique insert then returns the winner's event. The savepoint keeps
+    the caller's transaction usable after the lost race."""
+    try:
+        with session.begin_nested():
+            return create(session, settings, data, actor=actor)
+    except IntegrityError:
+        if not (data.source and data.external_id):
+            raise
+        existing = repository.get_by_external(session, data.source, data.external_id)
+        if existing is None:
+            raise
+        return existing, False
 
 
 # ---------------------------------------------------------------- reading

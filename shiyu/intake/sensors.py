@@ -19,7 +19,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
@@ -274,17 +273,7 @@ def _intake(
 def _create_once(
     session: Session, settings: Settings, source: SensorSource, data: IntakeData
 ) -> tuple[Event, bool]:
-    """`events.service.create` is idempotent, but two deliveries of one alarm can race past
-    its check; the loser of the unique (source, external_id) insert returns the winner's."""
-    try:
-        with session.begin_nested():
-            return events.create(session, settings, data, actor=source_actor(source))
-    except IntegrityError:
-        assert data.source is not None and data.external_id is not None
-        existing = events_repository.get_by_external(session, data.source, data.external_id)
-        if existing is None:
-            raise
-        return existing, False
+    return events.create_once(session, settings, data, actor=source_actor(source))
 
 
 def receive(

@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
@@ -328,20 +327,7 @@ def _parse_intake(
 def _create_event(
     session: Session, settings: Settings, client: Open311Client, data: IntakeData
 ) -> Event:
-    """In a savepoint: two concurrent POSTs with the same id collide on the unique
-    (source, external_id); the loser returns the winner's event."""
-    try:
-        with session.begin_nested():
-            event, _created = events.create(session, settings, data, actor=_client_actor(client))
-    except IntegrityError:
-        if not (data.source and data.external_id):
-            raise
-        from shiyu.events import repository as event_repository
-
-        existing = event_repository.get_by_external(session, data.source, data.external_id)
-        if existing is None:
-            raise
-        return existing
+    event, _created = events.create_once(session, settings, data, actor=_client_actor(client))
     return event
 
 

@@ -295,3 +295,35 @@ def test_other_street_cannot_see_or_act(client: httpx.Client, world: World) -> N
     assert _act(client, other, code, "accept").status_code == 404
     listed = client.get("/api/v1/events", headers=other).json()
     assert code not in [e["code"] for e in listed["items"]]
+
+
+class TestIdempotencyKey:
+    def _post(
+        self, client: httpx.Client, world: World, role: str, key: str | None
+    ) -> httpx.Response:
+        lng, lat = world.city.centres[world.grid_a]
+        headers = world.headers(client, role)
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return client.post(
+            "/api/v1/events", json={"title": "离线上报", "lng": lng, "lat": lat}, headers=headers
+        )
+
+    def test_same_key_same_user_makes_one_event(self, client: httpx.Client, world: World) -> None:
+        first = self._post(client, world, "grid_worker", "phone-queue-0001")
+        again = self._post(client, world, "grid_worker", "phone-queue-0001")
+        assert first.status_code == 201, first.text
+        assert again.status_code == 200, again.text
+        assert again.json()["code"] == first.json()["code"]
+
+    def test_keys_belong_to_their_user(self, client: httpx.Client, world: World) -> None:
+        mine = self._post(client, world, "grid_worker", "shared-key-0001")
+        theirs = self._post(client, world, "dispatcher", "shared-key-0001")
+        plain = self._post(client, world, "grid_worker", None)
+        assert {mine.status_code, theirs.status_code, plain.status_code} == {201}
+        assert len({r.json()["code"] for r in (mine, theirs, plain)}) == 3
+
+    def test_malformed_key_is_named(self, client: httpx.Client, world: World) -> None:
+        resp = self._post(client, world, "grid_worker", "short")
+        assert resp.status_code == 422
+        assert "Idempotency-Key" in str(resp.json()["error"]["details"])

@@ -1,0 +1,31 @@
+"""The city-hour load scenario's bookkeeping (the scenario itself runs in `make bench`)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from bench.bench_city_hour import Tally, resident_body
+
+
+def test_tally_counts_errors_and_percentiles() -> None:
+    tally = Tally()
+    for ms in range(1, 101):
+        tally.add(ms / 1000, 201)
+    tally.add(0.5, 500)
+    tally.add(0.0, None)  # a transport failure
+    summary = tally.summary(seconds=10.0)
+    assert summary["requests"] == 102
+    assert summary["errors"] == 2
+    assert summary["exceptions"] == 1
+    assert summary["per_second"] == 10.0  # only 2xx answers count as served
+    assert 50 <= summary["latency_ms"]["p50"] <= 52
+    assert summary["status_counts"] == {"201": 100, "500": 1}
+
+
+def test_each_resident_has_their_own_phone_and_address() -> None:
+    rnd = random.Random(1)
+    bodies = [json.loads(resident_body(i, (114.3, 30.6), rnd)) for i in range(500)]
+    assert len({b["address"] for b in bodies}) == 500
+    assert len({b["reporter_phone"] for b in bodies}) >= 499
+    assert all(b["reporter_phone"].startswith("139") for b in bodies)
