@@ -114,15 +114,22 @@ def _ancestor_paths(path: str) -> list[str]:
 
 def _new_supervisions(session: Session, now: datetime, report: SweepReport, batch: int) -> None:
     no_supervision = ~exists().where(Supervision.event_id == Event.id)
+    after = 0  # keyset: each batch starts where the last ended instead of scanning again
     while True:
         rows = session.execute(
             select(Event.id, Event.owner_code)
-            .where(Event.light == Light.red.value, Event.status.in_(_CLOCK), no_supervision)
+            .where(
+                Event.id > after,
+                Event.light == Light.red.value,
+                Event.status.in_(_CLOCK),
+                no_supervision,
+            )
             .order_by(Event.id)
             .limit(batch)
         ).all()
         if not rows:
             return
+        after = rows[-1][0]
         created = _insert_ignore(
             session,
             [

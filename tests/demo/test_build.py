@@ -3,8 +3,6 @@ printed accounts log in through a real `shiyu serve` process."""
 
 from __future__ import annotations
 
-import time
-
 import httpx
 from sqlalchemy import create_engine, text
 
@@ -24,11 +22,9 @@ def _scalar(url: str, sql: str) -> int:
 
 
 def test_demo_city(fresh_database: str) -> None:
-    started = time.monotonic()
+    # how long it takes is measured by `make bench` (demo_build_seconds), not asserted here
     first = run_cli(fresh_database, "demo", SHIYU_DEMO_PASSWORD=PASSWORD, **SIMULATION)
-    elapsed = time.monotonic() - started
     assert first.returncode == 0, first.stderr
-    assert elapsed < 60
     assert "admin" in first.stdout
     assert PASSWORD in first.stdout
     assert "模拟 simulated: 近3天" in first.stdout

@@ -204,11 +204,11 @@ def _bad_requests(world: World, dust: Source) -> dict[str, tuple[str, bytes, dic
             {**good, sensors.TIMESTAMP_HEADER: str(int(good[sensors.TIMESTAMP_HEADER]) + 1)},
         ),
         "unknown source": ("nobody", body, good),
-        "old timestamp": (dust.code, body, signed_headers(dust.secret, body, timestamp=now - 301)),
+        "old timestamp": (dust.code, body, signed_headers(dust.secret, body, timestamp=now - 3600)),
         "future timestamp": (
             dust.code,
             body,
-            signed_headers(dust.secret, body, timestamp=now + 301),
+            signed_headers(dust.secret, body, timestamp=now + 3600),
         ),
         "timestamp not a number": (
             dust.code,
