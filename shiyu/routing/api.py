@@ -8,9 +8,18 @@ from fastapi import APIRouter, Path, Query, status
 
 from shiyu.deps import SessionDep
 from shiyu.errors import error_responses
+from shiyu.events.permissions import EventsAct
 from shiyu.routing import service
 from shiyu.routing.permissions import RoutingManage, RoutingRead
-from shiyu.routing.schemas import AccuracyReport, RouteRead, RuleIn, RuleRead, RuleUpdate
+from shiyu.routing.schemas import (
+    AccuracyReport,
+    CategoryDecision,
+    RouteRead,
+    RuleIn,
+    RuleRead,
+    RuleUpdate,
+    SuggestionRead,
+)
 
 router = APIRouter(prefix="/routing", tags=["routing"])
 
@@ -80,3 +89,20 @@ def accuracy(
 def corrections(session: SessionDep, actor: RoutingRead) -> list[dict[str, Any]]:
     """Decisions that differ from the suggestion (training rows for the next model)."""
     return service.corrections(session)
+
+
+@router.post(
+    "/events/{code}/category",
+    response_model=SuggestionRead | None,
+    operation_id="routing-set-category",
+)
+def set_category(
+    session: SessionDep,
+    actor: EventsAct,
+    code: Annotated[str, Path(max_length=24)],
+    body: CategoryDecision,
+) -> Any:
+    """The dispatcher's final category for an event waiting for dispatch; returns the
+    event's suggestion (with what was suggested) for comparison."""
+    event = service.set_category(session, actor, code, body.category_code)
+    return service.suggestion_view(session, event.id)

@@ -45,6 +45,10 @@ class RuleRead(BaseModel):
     updated_at: datetime
 
 
+class CategoryDecision(BaseModel):
+    category_code: str = Field(min_length=1, max_length=32)
+
+
 class RouteQuery(BaseModel):
     category_code: str = Field(min_length=1, max_length=32)
     place_code: str = Field(min_length=1, max_length=32, description="grid or any unit")

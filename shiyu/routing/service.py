@@ -382,6 +382,35 @@ def suggestion_view(session: Session, event_id: int) -> SuggestionRead | None:
     )
 
 
+def set_category(session: Session, actor: Actor, event_code: str, category_code: str) -> Event:
+    """The dispatcher confirms or corrects the category of an event waiting for dispatch
+    (the final category counted against the suggestion). Audited."""
+    from shiyu.events import service as events  # late: events.service calls this module
+    from shiyu.events.transitions import PENDING_DISPATCH
+
+    event = events.get_event(session, actor, event_code)
+    if RoleCode.dispatcher not in actor.roles or not actor.covers(event.owner_path):
+        raise Forbidden("只有负责该事件的调度员可以修改分类", code="routing.not_dispatcher")
+    if event.status not in PENDING_DISPATCH:
+        raise events.TransitionNotAllowed("事件已派遣，不能再修改分类")
+    if session.get(Category, category_code) is None:
+        raise _field("category_code", "事件分类不存在", "event.unknown_category")
+    before = event.category_code
+    event.category_code = category_code
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="routing.set_category",
+        object_type="event",
+        object_id=event.code or str(event.id),
+        scope_path=event.scope_path,
+        before={"category_code": before},
+        after={"category_code": category_code},
+    )
+    return event
+
+
 # ---------------------------------------------------------------- decisions and accuracy
 
 
