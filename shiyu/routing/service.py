@@ -417,7 +417,9 @@ def set_category(session: Session, actor: Actor, event_code: str, category_code:
 def sync_decisions(session: Session) -> int:
     """Record what dispatchers finally decided: the category of the event and the lead unit
     of its latest dispatch by a person (dispatch or 审定派遣). Automatic dispatches are the
-    model's own decision and are not counted until a person re-dispatches. Returns the
+    model's own decision and are not counted until a person re-dispatches. An event
+    dispatched without a category keeps the suggested one (the dispatcher accepted it).
+    Returns the
     number of suggestions updated."""
     rows = session.execute(
         select(Suggestion, Event.category_code)
@@ -438,7 +440,8 @@ def sync_decisions(session: Session) -> int:
         ).first()
         if last is None or (sug.decided_at is not None and last.at <= sug.decided_at):
             continue
-        sug.decided_category = category
+        # dispatching without setting a category accepts the suggested one
+        sug.decided_category = category or sug.suggested_category
         sug.decided_department_id = last.data.get("lead_department_id")
         sug.decided_by_id = last.actor_id
         sug.decided_at = last.at
