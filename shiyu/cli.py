@@ -107,8 +107,25 @@ def demo(
             open311_key=settings.demo_open311_key,
             settings=settings,
         )
+    with db.transaction() as session:
+        model = _demo_model(session, settings)
     db.dispose()
     typer.echo(demo_service.describe(result, settings))
+    if model is not None:
+        typer.echo(f"  分类模型 classifier: {len(model['classes'])} 类, {model['rows']} 条训练数据")
+
+
+def _demo_model(session: Any, settings: Any) -> dict[str, Any] | None:
+    """Train the demo's classifier from its simulated events (or SHIYU_CLASSIFIER_TRAINING_DATA)
+    unless a model is active already; a bad training file must not break the demo."""
+    from shiyu.classify import service as classifier
+    from shiyu.errors import ShiyuError
+
+    try:
+        return classifier.ensure_demo_model(session, settings)
+    except ShiyuError as exc:
+        typer.echo(f"shiyu: 未训练分类模型 (no classifier trained): {exc}", err=True)
+        return None
 
 
 @jur_app.command("import")

@@ -331,3 +331,42 @@ def trained_at(model: LoadedModel) -> datetime | None:
         return datetime.fromisoformat(model.header.trained_at)
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------- the demo's model
+
+
+def _demo_dataset(session: Session, settings: Settings) -> datasets.Dataset | None:
+    """The labelled CSV the settings name, else the simulated events by top-level category."""
+    if settings.classifier_training_data:
+        path = Path(settings.classifier_training_data)
+        return datasets.load(path, ["subject", "detail"], "label_l1")
+    from shiyu.events.models import Category, Event
+
+    rows = session.execute(
+        select(Event.title, Event.description, Category.code, Category.parent_code).join(
+            Category, Category.code == Event.category_code
+        )
+    ).all()
+    if not rows:
+        return None
+    return datasets.Dataset(
+        rows=[[title, description] for title, description, _, _ in rows],
+        labels=[parent or code for _, _, code, parent in rows],
+        text_cols=["subject", "detail"],
+        label_col="category",
+        sha256=hashlib.sha256(repr(sorted(rows)).encode("utf-8")).hexdigest(),
+    )
+
+
+def ensure_demo_model(session: Session, settings: Settings) -> dict[str, Any] | None:
+    """Give the demo an active model (once): trained at demo time, never shipped in git.
+    Returns the stored model's view, or None when there is one already or nothing to learn."""
+    if session.scalar(select(ClassifierModel.id).where(ClassifierModel.is_active)) is not None:
+        return None
+    ds = _demo_dataset(session, settings)
+    if ds is None or len(set(ds.labels)) < 2:
+        return None
+    data, _ = train(ds)
+    stored = store(session, None, "demo", data)
+    return activate(session, None, stored["id"])
