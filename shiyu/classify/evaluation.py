@@ -83,7 +83,12 @@ def cross_validate(
             splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed + rep)
         else:
             splitter = StratifiedKFold(folds, shuffle=True, random_state=seed + rep)
-        for train, test in splitter.split(np.zeros(len(y)), y, groups):
+        split = (
+            splitter.split(np.zeros(len(y)), y, groups)
+            if grouped
+            else splitter.split(np.zeros(len(y)), y)
+        )
+        for train, test in split:
             model = TextPipeline(config).fit([rows[i] for i in train], list(y[train]))
             predicted = model.predict([rows[i] for i in test])
             f1s.append(float(f1_score(y[test], predicted, average="macro")))
