@@ -288,30 +288,27 @@ def on_intake(session: Session, settings: Settings, event: Event) -> Suggestion 
     """Suggest a category and a unit for a new event; dispatch it at once when the model is
     confident enough. Called by `events.service.create` in the intake transaction."""
     model = classifier.active(session, settings)
-    if model is None and event.category_code is None:
+    if model is None:
+        # no model, no suggestion: intake costs one cached check, nothing more
         return None
-    if model is not None:
-        top = model.predict_many([(event.title, event.description)], top_k=3)[0]
-        label, confidence = top[0].label, top[0].probability
-        suggested = category_for_label(session, label)
-        top_view = [
-            {
-                "label": p.label,
-                "category_code": category_for_label(session, p.label),
-                "probability": p.probability,
-            }
-            for p in top
-        ]
-    else:
-        # no model: the reporter's own category, routed by the list, never auto-dispatched
-        label, confidence, suggested, top_view = event.category_code or "", 1.0, None, []
+    top = model.predict_many([(event.title, event.description)], top_k=3)[0]
+    label, confidence = top[0].label, top[0].probability
+    suggested = category_for_label(session, label)
+    top_view = [
+        {
+            "label": p.label,
+            "category_code": category_for_label(session, p.label),
+            "probability": p.probability,
+        }
+        for p in top
+    ]
     route = resolve(session, event.category_code or suggested, event.scope_path)
     row = Suggestion(
         event_id=event.id,
-        model_id=model.model_id if model else None,
-        model_sha256=model.sha256 if model else "",
+        model_id=model.model_id,
+        model_sha256=model.sha256,
         label=label[:64],
-        suggested_category=suggested or (None if model else event.category_code),
+        suggested_category=suggested,
         confidence=confidence,
         top=top_view,
         suggested_department_id=route.department_id,
@@ -322,7 +319,7 @@ def on_intake(session: Session, settings: Settings, event: Event) -> Suggestion 
     )
     session.add(row)
     session.flush()
-    if model is not None and confidence >= settings.auto_dispatch_threshold:
+    if confidence >= settings.auto_dispatch_threshold:
         _auto_dispatch(session, settings, event, row)
     return row
 
