@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from shiyu.db import Base
 from shiyu.kit.clock import utcnow
@@ -25,7 +25,7 @@ class ClassifierModel(Base):
     size: Mapped[int] = mapped_column(Integer)
     #: the file's metadata header (classes, metrics, library versions ...)
     header: Mapped[dict[str, Any]] = mapped_column(JSON)
-    payload: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    payload: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
