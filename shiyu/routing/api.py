@@ -28,7 +28,7 @@ RuleId = Annotated[int, Path(ge=1)]
 
 @router.get("/rules", response_model=list[RuleRead], operation_id="routing-list-rules")
 def list_rules(session: SessionDep, actor: RoutingRead) -> Any:
-    """The list entries of the caller's area and the city-wide ones."""
+    """The lines that apply to the caller's area (city-wide ones included) or lie inside it."""
     return service.list_rules(session, actor)
 
 

@@ -185,7 +185,10 @@ def list_rules(session: Session, actor: Actor) -> list[RuleRead]:
             ResponsibilityRule.category_code, ResponsibilityRule.area_path, ResponsibilityRule.id
         )
     ).all()
-    visible = [r for r in rows if r.area_path == "/" or actor.covers(r.area_path)]
+    # lines of areas containing the actor's (those that apply to it) or inside it
+    visible = [
+        r for r in rows if actor.covers(r.area_path) or actor.scope_path.startswith(r.area_path)
+    ]
     return [RuleRead.model_validate(r) for r in visible]
 
 

@@ -131,6 +131,12 @@ def test_admin_api_edits_the_list_with_audit(
         headers=world.headers(client, "dispatcher"),
     ).json()
     assert resolved["department_id"] == world.dep_a.id and resolved["basis"] == "territory"
+    # a street dispatcher sees the district's and the city's lines, not district B's
+    _rule(session, "SJ02", world.city.districts[1], world.dep_b.id, Basis.territory)
+    session.flush()
+    listed = client.get("/api/v1/routing/rules", headers=world.headers(client, "dispatcher"))
+    areas = {r["area_code"] for r in listed.json()}
+    assert areas == {None, district_a}
     assert client.delete(f"/api/v1/routing/rules/{rule['id']}", headers=admin).status_code == 204
 
     actions = session.scalars(
