@@ -12,11 +12,11 @@ def test_small_run(tmp_path: Path) -> None:
     data = write_csv(tmp_path / "d.csv", sample(200))
     result = bench_classify.measure(data, big=300, predict_n=150)
     assert result["train"]["dev_rows"] == 200 and result["train"]["big_rows"] == 300
-    assert result["train"]["dev_seconds"] > 0 and result["train"]["big_seconds"] > 0
+    assert result["train"]["dev"]["wall_seconds"] > 0 and result["train"]["big"]["cpu_seconds"] > 0
     speed = result["predict_single_core"]
-    assert speed["messages"] == 150 and speed["batch_messages_per_s"] > 0
+    assert speed["messages"] == 150 and speed["batch_messages_per_s_cpu"] > 0
     assert speed["one_at_a_time_messages"] == 150
-    assert result["reference_jieba_single_core"]["messages_per_s"] > 0
+    assert result["reference_jieba_single_core"]["messages_per_s_cpu"] > 0
 
 
 def test_enlarged_set_is_perturbed_not_copied() -> None:
