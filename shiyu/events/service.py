@@ -221,7 +221,7 @@ def create(
             body=f"【市域治理】您反映的问题已受理，编号{event.code}，可凭编号和手机号查询进度。",
         )
     session.flush()
-    from shiyu.routing import service as routing  # late: routing dispatches through this module
+    from shiyu.routing import service as routing  # late: routing calls back into this module
 
     routing.on_intake(session, settings, event)  # suggestion; auto-dispatch when confident
     return event, True
@@ -278,7 +278,7 @@ def detail(session: Session, settings: Settings, actor: Actor, code: str) -> dic
 
 
 def _suggestion(session: Session, event_id: int) -> Any:
-    from shiyu.routing import service as routing  # late: routing imports this module
+    from shiyu.routing import service as routing  # late, as in create()
 
     return routing.suggestion_view(session, event_id)
 
