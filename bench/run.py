@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench import bench_events, bench_sweep
+from bench import bench_classify, bench_events, bench_sweep
 from bench.inproc import measure_index
 from bench.load import run_load
 from bench.points import CITY_BBOX, random_points
@@ -84,6 +84,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="also load this many open events and time the deadline sweep (bench.bench_sweep; "
         "1000000 with --postgres for the issue's target)",
+    )
+    p.add_argument(
+        "--classify",
+        action="store_true",
+        help="also time the appeal classifier (bench.bench_classify: training on dev.csv and "
+        "10,000 messages, single-core prediction; needs ../shared/data/appeals/dev.csv)",
     )
     args = p.parse_args(argv)
     if args.duration is None:
@@ -340,6 +346,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if args.sweep_rows > 0:
         log(f"deadline sweep over {args.sweep_rows:,} loaded open events ...")
         report["measurements"]["sweep"] = _measure_sweep(database_url, args.sweep_rows)
+    if args.classify:
+        log("appeal classifier: training and single-core prediction ...")
+        report["measurements"]["classifier"] = bench_classify.measure(bench_classify.DEFAULT_DATA)
     report["errors"] = {
         name: {k: http[name][k] for k in ("errors", "exceptions", "bad_bodies")}
         for name in ("reference_ping", "locate_single", "locate_batch")

@@ -24,6 +24,10 @@ open311_app = typer.Typer(no_args_is_help=True, help="Open311 GeoReport v2 api c
 app.add_typer(open311_app, name="open311")
 import_app = typer.Typer(no_args_is_help=True, help="Bulk intake files (12345 hotline).")
 app.add_typer(import_app, name="import")
+classifier_app = typer.Typer(no_args_is_help=True, help="Appeal classifier (train, eval, cv).")
+app.add_typer(classifier_app, name="classifier")
+routing_app = typer.Typer(no_args_is_help=True, help="Routing suggestions (权责清单).")
+app.add_typer(routing_app, name="routing")
 
 
 def _prepare_sqlite_dir(url: str) -> None:
@@ -103,8 +107,25 @@ def demo(
             open311_key=settings.demo_open311_key,
             settings=settings,
         )
+    with db.transaction() as session:
+        model = _demo_model(session, settings)
     db.dispose()
     typer.echo(demo_service.describe(result, settings))
+    if model is not None:
+        typer.echo(f"  分类模型 classifier: {len(model['classes'])} 类, {model['rows']} 条训练数据")
+
+
+def _demo_model(session: Any, settings: Any) -> dict[str, Any] | None:
+    """Train the demo's classifier from its simulated events (or SHIYU_CLASSIFIER_TRAINING_DATA)
+    unless a model is active already; a bad training file must not break the demo."""
+    from shiyu.classify import service as classifier
+    from shiyu.errors import ShiyuError
+
+    try:
+        return classifier.ensure_demo_model(session, settings)
+    except ShiyuError as exc:
+        typer.echo(f"shiyu: 未训练分类模型 (no classifier trained): {exc}", err=True)
+        return None
 
 
 @jur_app.command("import")
@@ -336,6 +357,172 @@ def import_hotline(
                 with db.transaction() as failed:
                     hotline.fail_job(failed, job_ids[-1], repr(exc))
             raise
+    db.dispose()
+    typer.echo(report.model_dump_json())
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    """One line on stderr (the messages are Chinese with the English in brackets), exit 2."""
+    typer.echo(f"shiyu: {exc}", err=True)
+    return typer.Exit(2)
+
+
+TextCols = Annotated[str, typer.Option(help="Text columns, comma-separated (subject first)")]
+LabelCol = Annotated[str, typer.Option(help="Label column")]
+
+
+@classifier_app.command("train")
+def classifier_train(
+    data: Annotated[Path, typer.Option(help="Labelled CSV or XLSX")],
+    out: Annotated[Path, typer.Option(help="Model file to write")],
+    text_cols: TextCols = "subject,detail",
+    label_col: LabelCol = "label_l1",
+    cv_folds: Annotated[int, typer.Option(help="Cross-validate first (0: no)")] = 0,
+    with_corrections: Annotated[
+        bool, typer.Option(help="Add dispatchers' corrections from the database")
+    ] = False,
+) -> None:
+    """Train on a city's labelled history; prints the model's header as JSON."""
+    from shiyu.classify import dataset, service
+    from shiyu.errors import ShiyuError
+
+    try:
+        ds = dataset.load(data, dataset.parse_columns(text_cols), label_col)
+        if with_corrections:
+            _add_corrections(ds)
+        model_bytes, header = service.train(ds, cv_folds=cv_folds)
+    except ShiyuError as exc:
+        raise _fail(exc) from exc
+    out.write_bytes(model_bytes)
+    summary = {**header.to_json(), "out": str(out), "bytes": len(model_bytes)}
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _add_corrections(ds: Any) -> None:
+    """Corrections become rows: title → first text column, description → second; the label
+    is the category's name when the data names classes by name, else its code."""
+    from shiyu.routing import service as routing
+
+    db = _database()
+    with db.transaction() as session:
+        rows = routing.corrections(session)
+    db.dispose()
+    by_name = any(r["category_name"] in set(ds.labels) for r in rows)
+    width = len(ds.text_cols)
+    for r in rows:
+        texts = [r["subject"], r["detail"], *[""] * max(width - 2, 0)][:width]
+        if width == 1:
+            texts = [f"{r['subject']} {r['detail']}"]
+        ds.rows.append(texts)
+        ds.labels.append(r["category_name"] if by_name else r["category_code"])
+    typer.echo(f"added {len(rows)} corrections", err=True)
+
+
+@classifier_app.command("eval")
+def classifier_eval(
+    model: Annotated[Path, typer.Option(help="Model file")],
+    data: Annotated[Path, typer.Option(help="Labelled CSV or XLSX")],
+    text_cols: Annotated[str | None, typer.Option(help="Default: the model's")] = None,
+    label_col: Annotated[str | None, typer.Option(help="Default: the model's")] = None,
+) -> None:
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix (JSON)."""
+    from shiyu.classify import dataset, service
+    from shiyu.errors import ShiyuError
+
+    try:
+        try:
+            raw = model.read_bytes()
+        except OSError as exc:
+            raise dataset.DatasetError(f"无法读取模型文件 (cannot read {model})") from exc
+        loaded = service.load_bytes(raw)
+        cols = dataset.parse_columns(text_cols) if text_cols else loaded.header.text_cols
+        ds = dataset.load(data, cols, label_col or loaded.header.label_col)
+        result = service.evaluate(loaded.pipeline, ds)
+    except ShiyuError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps({"model_sha256": loaded.sha256, **result}, ensure_ascii=False))
+
+
+@classifier_app.command("cv")
+def classifier_cv(
+    data: Annotated[Path, typer.Option(help="Labelled CSV or XLSX")],
+    text_cols: TextCols = "subject,detail",
+    label_col: LabelCol = "label_l1",
+    folds: Annotated[int, typer.Option(min=2, max=20)] = 5,
+    repeats: Annotated[int, typer.Option(min=1, max=20)] = 1,
+    grouped: Annotated[
+        bool, typer.Option(help="Keep verbatim duplicates in one fold (no leakage)")
+    ] = True,
+) -> None:
+    """Repeated stratified k-fold cross-validation: mean ± std of macro-F1 and accuracy."""
+    from shiyu.classify import dataset, evaluation
+    from shiyu.errors import ShiyuError
+
+    try:
+        ds = dataset.load(data, dataset.parse_columns(text_cols), label_col)
+        dataset.require_trainable(ds, min_per_class=folds)
+        result = evaluation.cross_validate(
+            ds.rows, ds.labels, folds=folds, repeats=repeats, grouped=grouped
+        )
+    except ShiyuError as exc:
+        raise _fail(exc) from exc
+    typer.echo(json.dumps(result, ensure_ascii=False))
+
+
+@classifier_app.command("activate")
+def classifier_activate(
+    model: Annotated[Path, typer.Argument(help="Model file to store and activate")],
+) -> None:
+    """Store a model file in the database and make it the active one for every server."""
+    from shiyu.classify import service
+    from shiyu.errors import ShiyuError
+
+    try:
+        data = model.read_bytes()
+    except OSError as exc:
+        raise _fail(exc) from exc
+    db = _database()
+    try:
+        with db.transaction() as session:
+            stored = service.store(session, None, model.name, data)
+            view = service.activate(session, None, stored["id"])
+    except ShiyuError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    typer.echo(json.dumps({k: view[k] for k in ("id", "sha256", "classes")}, ensure_ascii=False))
+
+
+@classifier_app.command("export-corrections")
+def classifier_export_corrections(
+    out: Annotated[Path, typer.Option(help="CSV to write (subject, detail, label_l1, ...)")],
+) -> None:
+    """Dispatchers' corrections as training rows (label_l1 is the category's name)."""
+    import csv
+
+    from shiyu.routing import service as routing
+
+    db = _database()
+    with db.transaction() as session:
+        rows = routing.corrections(session)
+    db.dispose()
+    fields = ["subject", "detail", "label_l1", "category_code", "suggested_category", "event_id"]
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({**r, "label_l1": r["category_name"]})
+    typer.echo(json.dumps({"rows": len(rows), "out": str(out)}))
+
+
+@routing_app.command("accuracy")
+def routing_accuracy(weeks: Annotated[int, typer.Option(min=1, max=104)] = 8) -> None:
+    """Weekly accuracy of intake suggestions against dispatchers' decisions (JSON)."""
+    from shiyu.routing import service as routing
+
+    db = _database()
+    with db.transaction() as session:
+        report = routing.accuracy(session, weeks=weeks)
     db.dispose()
     typer.echo(report.model_dump_json())
 

@@ -88,6 +88,27 @@ class Settings(BaseSettings):
     alarm_max_skew_seconds: int = Field(
         default=300, ge=30, le=3600, description="Signed alarms older (or newer) than this: 401."
     )
+    classifier_model: str | None = Field(
+        default=None,
+        description="Model file the classifier uses when no model is active in the database.",
+    )
+    classifier_check_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often a process checks whether the active model changed.",
+    )
+    classifier_training_data: str | None = Field(
+        default=None,
+        description="Labelled CSV/XLSX `shiyu demo` trains its model from (columns subject, "
+        "detail, label_l1); unset: the demo's own simulated events.",
+    )
+    auto_dispatch_threshold: float = Field(
+        default=0.9,
+        ge=0,
+        le=1.01,
+        description="Suggestions at least this confident are dispatched automatically "
+        "(above 1: never; nothing is dispatched while no model is active).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -318,7 +318,81 @@ EXPECTED: dict[str, Case] = {
         lambda w: (f"/api/v1/intake/hotline/imports/{_hotline_job(w, w.dep_a.area_code)}", None),
         lambda w: (f"/api/v1/intake/hotline/imports/{_hotline_job(w, w.dep_b.area_code)}", None),
     ),
+    # classifier: staff predict (503 without a model); model files are admins' (trusted
+    # artefacts); tested in tests/classify
+    "POST /api/v1/classifier/predict": Case(
+        STAFF, lambda w: ("/api/v1/classifier/predict", {"title": "路灯不亮"})
+    ),
+    "GET /api/v1/classifier/status": Case(STAFF, lambda w: ("/api/v1/classifier/status", None)),
+    "GET /api/v1/classifier/models": Case(ADMIN, lambda w: ("/api/v1/classifier/models", None)),
+    "POST /api/v1/classifier/models": Case(
+        ADMIN, lambda w: ("/api/v1/classifier/models", None), multipart=True
+    ),
+    "POST /api/v1/classifier/models/activate": Case(
+        ADMIN, lambda w: ("/api/v1/classifier/models/activate", {"model_id": "x"})
+    ),
+    "POST /api/v1/classifier/models/deactivate": Case(
+        ADMIN, lambda w: ("/api/v1/classifier/models/deactivate", None)
+    ),
+    # routing (权责清单): readers see the list and the accuracy, admins edit their area's
+    # lines; tested in tests/routing
+    "GET /api/v1/routing/rules": Case(READERS, lambda w: ("/api/v1/routing/rules", None)),
+    "POST /api/v1/routing/rules": Case(
+        ADMIN,
+        lambda w: (
+            "/api/v1/routing/rules",
+            {
+                "category_code": "SJ01",
+                "area_code": w.dep_a.area_code,
+                "department_id": w.dep_a.id,
+            },
+        ),
+    ),
+    "PATCH /api/v1/routing/rules/{rule_id}": Case(
+        ADMIN,
+        lambda w: (f"/api/v1/routing/rules/{_routing_rule(w, w.dep_a)}", {"note": "改"}),
+        lambda w: (f"/api/v1/routing/rules/{_routing_rule(w, w.dep_b)}", {"note": "改"}),
+    ),
+    "DELETE /api/v1/routing/rules/{rule_id}": Case(
+        ADMIN, lambda w: (f"/api/v1/routing/rules/{_routing_rule(w, w.dep_a)}", None)
+    ),
+    "GET /api/v1/routing/resolve": Case(
+        READERS,
+        lambda w: (f"/api/v1/routing/resolve?category_code=SJ0101&place_code={w.grid_a}", None),
+        lambda w: (f"/api/v1/routing/resolve?category_code=SJ0101&place_code={w.grid_b}", None),
+    ),
+    "GET /api/v1/routing/accuracy": Case(READERS, lambda w: ("/api/v1/routing/accuracy", None)),
+    "GET /api/v1/routing/corrections": Case(
+        READERS, lambda w: ("/api/v1/routing/corrections", None)
+    ),
+    # the dispatcher's final category; other roles holding event:act get 403 from the service
+    "POST /api/v1/routing/events/{code}/category": Case(
+        frozenset({"dispatcher"}),
+        lambda w: (f"/api/v1/routing/events/{_code(w, 'a')}/category", {"category_code": "SJ01"}),
+        lambda w: (f"/api/v1/routing/events/{_code(w, 'b')}/category", {"category_code": "SJ01"}),
+    ),
 }
+
+
+def _routing_rule(w: World, dep: Any) -> int:
+    """A responsibility-list line of `dep`'s district (committed for the server)."""
+    from sqlalchemy.orm import object_session
+
+    from shiyu.routing.models import ResponsibilityRule
+
+    session = object_session(w.dep_a)
+    assert session is not None
+    rule = ResponsibilityRule(
+        category_code="SJ01",
+        area_code=dep.area_code,
+        area_path=dep.area_path,
+        level="district",
+        basis="territory",
+        department_id=dep.id,
+    )
+    session.add(rule)
+    session.commit()
+    return rule.id
 
 
 def _hotline_job(w: World, unit_code: str) -> int:

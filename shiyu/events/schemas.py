@@ -15,6 +15,7 @@ from shiyu.events.enums import (
     WhistleType,
 )
 from shiyu.kit.schemas import ORMModel
+from shiyu.routing.schemas import SuggestionRead
 
 PHONE = r"^\+?[0-9][0-9\- ]{4,19}$"
 CODE = r"^\d{12,23}$"
@@ -191,6 +192,8 @@ class EventDetail(EventRead):
     attachments: list[AttachmentRead]
     assignments: list[AssignmentRead]
     children_codes: list[str]
+    #: what the classifier and the responsibility list suggested at intake (shiyu/routing)
+    suggestion: SuggestionRead | None = None
 
 
 class EventPage(BaseModel):

@@ -222,6 +222,9 @@ def create(
             body=f"【市域治理】您反映的问题已受理，编号{event.code}，可凭编号和手机号查询进度。",
         )
     session.flush()
+    from shiyu.routing import service as routing  # late: routing calls back into this module
+
+    routing.on_intake(session, settings, event)  # suggestion; auto-dispatch when confident
     return event, True
 
 
@@ -294,7 +297,14 @@ def detail(session: Session, settings: Settings, actor: Actor, code: str) -> dic
         "attachments": repository.attachments(session, event.id),
         "assignments": repository.assignments(session, event.id),
         "children_codes": repository.children_codes(session, event.id),
+        "suggestion": _suggestion(session, event.id),
     }
+
+
+def _suggestion(session: Session, event_id: int) -> Any:
+    from shiyu.routing import service as routing  # late, as in create()
+
+    return routing.suggestion_view(session, event_id)
 
 
 def list_events(

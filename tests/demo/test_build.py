@@ -29,6 +29,9 @@ def test_demo_city(fresh_database: str) -> None:
     assert PASSWORD in first.stdout
     assert "模拟 simulated: 近3天" in first.stdout
     assert "http://127.0.0.1:8000/" in first.stdout
+    # the demo trains its classifier from the simulated events (shiyu/classify)
+    assert "分类模型 classifier" in first.stdout
+    assert _scalar(fresh_database, "SELECT count(*) FROM classifier_models WHERE is_active") == 1
 
     counts = {
         level: _scalar(fresh_database, f"SELECT count(*) FROM jurisdictions WHERE level='{level}'")

@@ -1,0 +1,542 @@
+"""Routing by the responsibility list (权责清单), intake suggestions, automatic dispatch,
+dispatchers' corrections and the weekly accuracy of suggestions.
+
+Resolution of (category, place) → department:
+- candidate rules: active, for the category or one of its ancestors, whose area contains the
+  place (a rule without area covers the whole city);
+- 数字城管 rule: for a component (部件, kind `component`) owner rules (权属) are tried before
+  territory rules (属地), "先属主、后属地"; for events and appeals territory first;
+- within one basis the most specific area wins, then the most specific category;
+- nothing matched: the area's fallback rule (a rule without category, normally the district
+  government, 兜底), deepest area first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shiyu.audit import service as audit
+from shiyu.auth import service as auth_service
+from shiyu.auth.access import Actor, system_actor
+from shiyu.auth.enums import RoleCode
+from shiyu.auth.models import Department
+from shiyu.classify import service as classifier
+from shiyu.config import Settings
+from shiyu.errors import Forbidden, InvalidInput, NotFound
+from shiyu.events.enums import CategoryKind, Status
+from shiyu.events.models import Action, Category, Event
+from shiyu.jurisdiction import service as jurisdictions
+from shiyu.kit.clock import utcnow
+from shiyu.routing.models import ResponsibilityRule, Suggestion
+from shiyu.routing.schemas import (
+    AccuracyReport,
+    Basis,
+    RouteRead,
+    RuleIn,
+    RuleRead,
+    RuleUpdate,
+    SuggestionRead,
+    TopClass,
+    WeekAccuracy,
+)
+
+log = logging.getLogger("shiyu.routing")
+
+
+class RuleNotFound(NotFound):
+    code = "routing.rule_not_found"
+    message = "权责清单条目不存在"
+
+
+def _field(field: str, msg: str, code: str) -> InvalidInput:
+    return InvalidInput(msg, code=code, details=[{"loc": ["body", field], "msg": msg}])
+
+
+# ---------------------------------------------------------------- categories
+
+
+def _category_chain(session: Session, code: str) -> list[Category]:
+    """The category and its ancestors, most specific first."""
+    chain: list[Category] = []
+    current = session.get(Category, code)
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        current = session.get(Category, current.parent_code) if current.parent_code else None
+    return chain
+
+
+def category_for_label(session: Session, label: str) -> str | None:
+    """The catalogue category a model class stands for: its code, or its unique name."""
+    if session.get(Category, label) is not None:
+        return label
+    codes = session.scalars(select(Category.code).where(Category.name == label)).all()
+    return codes[0] if len(codes) == 1 else None
+
+
+# ---------------------------------------------------------------- resolution
+
+
+@dataclass(frozen=True)
+class Route:
+    department_id: int | None
+    basis: str | None
+    rule_id: int | None
+    explanation: str
+
+
+def _depth(path: str) -> int:
+    return path.count("/")
+
+
+def resolve(session: Session, category_code: str | None, place_path: str) -> Route:
+    chain = _category_chain(session, category_code) if category_code else []
+    rank = {c.code: i for i, c in enumerate(chain)}
+    kind = chain[-1].kind if chain else None
+    rules = session.scalars(
+        select(ResponsibilityRule).where(
+            ResponsibilityRule.is_active,
+            (ResponsibilityRule.category_code.in_(list(rank)))
+            | ResponsibilityRule.category_code.is_(None),
+        )
+    ).all()
+    covering = [r for r in rules if place_path.startswith(r.area_path)]
+    order = (
+        [Basis.owner, Basis.territory]
+        if kind == CategoryKind.component
+        else [Basis.territory, Basis.owner]
+    )
+    for basis in order:
+        hits = [r for r in covering if r.category_code is not None and r.basis == basis]
+        if hits:
+            best = min(hits, key=lambda r: (-_depth(r.area_path), rank[r.category_code or ""]))
+            return Route(
+                best.department_id,
+                basis.value,
+                best.id,
+                f"{best.category_code}@{best.area_code or 'city'} ({basis.value})",
+            )
+    fallbacks = [r for r in covering if r.category_code is None]
+    if fallbacks:
+        best = max(fallbacks, key=lambda r: _depth(r.area_path))
+        return Route(
+            best.department_id,
+            Basis.fallback.value,
+            best.id,
+            f"兜底 fallback@{best.area_code or 'city'}",
+        )
+    return Route(None, None, None, "no rule covers this category and place")
+
+
+def route_view(session: Session, actor: Actor, category_code: str, place_code: str) -> RouteRead:
+    place = jurisdictions.get_readable_unit(session, actor, place_code)
+    if session.get(Category, category_code) is None:
+        raise _field("category_code", "事件分类不存在", "event.unknown_category")
+    route = resolve(session, category_code, place.path)
+    dep = session.get(Department, route.department_id) if route.department_id else None
+    return RouteRead(
+        department_id=route.department_id,
+        department_name=dep.name if dep else None,
+        basis=route.basis,
+        rule_id=route.rule_id,
+        explanation=route.explanation,
+    )
+
+
+# ---------------------------------------------------------------- the list (admin)
+
+
+def _area(session: Session, actor: Actor, area_code: str | None) -> tuple[str, str]:
+    """(path, level) of a rule's area; the actor must cover it (a city-wide rule needs the
+    whole tree)."""
+    if area_code is None:
+        root = jurisdictions.get_root(session)
+        if root is None or not actor.covers(root.path):
+            raise Forbidden("只有市级管理员可以维护全市范围的条目", code="routing.city_only")
+        return "/", "city"
+    try:
+        unit = jurisdictions.get_readable_unit(session, actor, area_code)
+    except NotFound as exc:
+        raise _field("area_code", "辖区不存在或不在您的管辖范围内", "routing.unknown_area") from exc
+    return unit.path, unit.level
+
+
+def _department(session: Session, actor: Actor, dep_id: int) -> Department:
+    try:
+        return auth_service.get_department(session, actor, dep_id)
+    except NotFound as exc:
+        raise _field(
+            "department_id", "部门不存在或不在您的管辖范围内", "routing.unknown_department"
+        ) from exc
+
+
+def _rule_fields(rule: ResponsibilityRule) -> dict[str, Any]:
+    return RuleRead.model_validate(rule).model_dump(mode="json", exclude={"updated_at"})
+
+
+def list_rules(session: Session, actor: Actor) -> list[RuleRead]:
+    rows = session.scalars(
+        select(ResponsibilityRule).order_by(
+            ResponsibilityRule.category_code, ResponsibilityRule.area_path, ResponsibilityRule.id
+        )
+    ).all()
+    # lines of areas containing the actor's (those that apply to it) or inside it
+    visible = [
+        r for r in rows if actor.covers(r.area_path) or actor.scope_path.startswith(r.area_path)
+    ]
+    return [RuleRead.model_validate(r) for r in visible]
+
+
+def create_rule(session: Session, actor: Actor, data: RuleIn) -> RuleRead:
+    if data.category_code is not None and session.get(Category, data.category_code) is None:
+        raise _field("category_code", "事件分类不存在", "event.unknown_category")
+    if data.category_code is None and data.basis != Basis.territory:
+        raise _field("basis", "兜底条目须按属地（territory）", "routing.fallback_basis")
+    if data.basis == Basis.fallback:
+        raise _field("basis", "basis 只能是 territory 或 owner", "routing.bad_basis")
+    path, level = _area(session, actor, data.area_code)
+    dep = _department(session, actor, data.department_id)
+    rule = ResponsibilityRule(
+        category_code=data.category_code,
+        area_code=data.area_code,
+        area_path=path,
+        level=level,
+        basis=data.basis.value,
+        department_id=dep.id,
+        note=data.note,
+        is_active=True,
+    )
+    session.add(rule)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="routing.rule_create",
+        object_type="routing_rule",
+        object_id=rule.id,
+        scope_path=path,
+        after=_rule_fields(rule),
+    )
+    return RuleRead.model_validate(rule)
+
+
+def _get_rule(session: Session, actor: Actor, rule_id: int) -> ResponsibilityRule:
+    rule = session.get(ResponsibilityRule, rule_id)
+    if rule is None or not (rule.area_path == "/" or actor.covers(rule.area_path)):
+        raise RuleNotFound()
+    _area(session, actor, rule.area_code)  # editing needs the same coverage as creating
+    return rule
+
+
+def update_rule(session: Session, actor: Actor, rule_id: int, data: RuleUpdate) -> RuleRead:
+    rule = _get_rule(session, actor, rule_id)
+    before = _rule_fields(rule)
+    if data.department_id is not None:
+        rule.department_id = _department(session, actor, data.department_id).id
+    if data.basis is not None:
+        if data.basis == Basis.fallback or (
+            rule.category_code is None and data.basis != Basis.territory
+        ):
+            raise _field("basis", "basis 只能是 territory 或 owner", "routing.bad_basis")
+        rule.basis = data.basis.value
+    if data.note is not None:
+        rule.note = data.note
+    if data.is_active is not None:
+        rule.is_active = data.is_active
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="routing.rule_update",
+        object_type="routing_rule",
+        object_id=rule.id,
+        scope_path=rule.area_path,
+        before=before,
+        after=_rule_fields(rule),
+    )
+    return RuleRead.model_validate(rule)
+
+
+def delete_rule(session: Session, actor: Actor, rule_id: int) -> None:
+    rule = _get_rule(session, actor, rule_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="routing.rule_delete",
+        object_type="routing_rule",
+        object_id=rule.id,
+        scope_path=rule.area_path,
+        before=_rule_fields(rule),
+    )
+    session.delete(rule)
+    session.flush()
+
+
+# ---------------------------------------------------------------- intake
+
+
+def _dispatcher_actor() -> Actor:
+    """The system acting as the centre's dispatcher for automatic dispatch (audited as
+    `system`)."""
+    base = system_actor()
+    return replace(base, roles=frozenset({RoleCode.admin, RoleCode.dispatcher}))
+
+
+def on_intake(session: Session, settings: Settings, event: Event) -> Suggestion | None:
+    """Suggest a category and a unit for a new event; dispatch it at once when the model is
+    confident enough. Called by `events.service.create` in the intake transaction."""
+    model = classifier.active(session, settings)
+    if model is None:
+        # no model, no suggestion: intake costs one cached check, nothing more
+        return None
+    top = model.predict_many([(event.title, event.description)], top_k=3)[0]
+    label, confidence = top[0].label, top[0].probability
+    suggested = category_for_label(session, label)
+    top_view = [
+        {
+            "label": p.label,
+            "category_code": category_for_label(session, p.label),
+            "probability": p.probability,
+        }
+        for p in top
+    ]
+    route = resolve(session, event.category_code or suggested, event.scope_path)
+    row = Suggestion(
+        event_id=event.id,
+        model_id=model.model_id,
+        model_sha256=model.sha256,
+        label=label[:64],
+        suggested_category=suggested,
+        confidence=confidence,
+        top=top_view,
+        suggested_department_id=route.department_id,
+        route_basis=route.basis,
+        rule_id=route.rule_id,
+        auto_dispatched=False,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    if confidence >= settings.auto_dispatch_threshold:
+        _auto_dispatch(session, settings, event, row)
+    return row
+
+
+def _auto_dispatch(session: Session, settings: Settings, event: Event, row: Suggestion) -> None:
+    from shiyu.events import service as events  # late: events.service calls this module
+    from shiyu.events.schemas import ActionIn
+
+    dep = session.get(Department, row.suggested_department_id or 0)
+    if event.status != Status.reported or dep is None or not dep.is_active:
+        return
+    actor = _dispatcher_actor()
+    if event.category_code is None and row.suggested_category is not None:
+        event.category_code = row.suggested_category
+        audit.record(
+            session,
+            actor=actor,
+            action="routing.auto_category",
+            object_type="event",
+            object_id=event.code or str(event.id),
+            scope_path=event.scope_path,
+            after={"category_code": row.suggested_category, "confidence": row.confidence},
+        )
+    events.apply_transition(session, settings, event, actor, ActionIn(action="accept"))
+    events.apply_transition(
+        session,
+        settings,
+        event,
+        actor,
+        ActionIn(
+            action="dispatch",
+            lead_department_id=dep.id,
+            reason=f"自动派遣：置信度 {row.confidence:.2f}（{row.route_basis}）",
+        ),
+    )
+    row.auto_dispatched = True
+    session.flush()
+
+
+def suggestion_view(session: Session, event_id: int) -> SuggestionRead | None:
+    row = session.scalar(select(Suggestion).where(Suggestion.event_id == event_id))
+    if row is None:
+        return None
+    return SuggestionRead(
+        suggested_category=row.suggested_category,
+        label=row.label,
+        confidence=row.confidence,
+        top=[TopClass(**t) for t in row.top],
+        suggested_department_id=row.suggested_department_id,
+        route_basis=row.route_basis,
+        model_id=row.model_id,
+        auto_dispatched=row.auto_dispatched,
+        created_at=row.created_at,
+        decided_category=row.decided_category,
+        decided_department_id=row.decided_department_id,
+        decided_at=row.decided_at,
+    )
+
+
+def set_category(session: Session, actor: Actor, event_code: str, category_code: str) -> Event:
+    """The dispatcher confirms or corrects the category of an event waiting for dispatch
+    (the final category counted against the suggestion). Audited."""
+    from shiyu.events import service as events  # late: events.service calls this module
+    from shiyu.events.transitions import PENDING_DISPATCH
+
+    event = events.get_event(session, actor, event_code)
+    if RoleCode.dispatcher not in actor.roles or not actor.covers(event.owner_path):
+        raise Forbidden("只有负责该事件的调度员可以修改分类", code="routing.not_dispatcher")
+    if event.status not in PENDING_DISPATCH:
+        raise events.TransitionNotAllowed("事件已派遣，不能再修改分类")
+    if session.get(Category, category_code) is None:
+        raise _field("category_code", "事件分类不存在", "event.unknown_category")
+    before = event.category_code
+    event.category_code = category_code
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="routing.set_category",
+        object_type="event",
+        object_id=event.code or str(event.id),
+        scope_path=event.scope_path,
+        before={"category_code": before},
+        after={"category_code": category_code},
+    )
+    return event
+
+
+# ---------------------------------------------------------------- decisions and accuracy
+
+
+def sync_decisions(session: Session) -> int:
+    """Record what dispatchers finally decided: the category of the event and the lead unit
+    of its latest dispatch by a person (dispatch or 审定派遣). Automatic dispatches are the
+    model's own decision and are not counted until a person re-dispatches. An event
+    dispatched without a category keeps the suggested one (the dispatcher accepted it).
+    Returns the
+    number of suggestions updated."""
+    rows = session.execute(
+        select(Suggestion, Event.category_code)
+        .join(Event, Event.id == Suggestion.event_id)
+        .where(Event.dispatched_at.is_not(None))
+    ).all()
+    changed = 0
+    for sug, category in rows:
+        last = session.scalars(
+            select(Action)
+            .where(
+                Action.event_id == sug.event_id,
+                Action.action.in_(["dispatch", "rule_final"]),
+                Action.actor_id.is_not(None),
+            )
+            .order_by(Action.at.desc(), Action.id.desc())
+            .limit(1)
+        ).first()
+        if last is None or (sug.decided_at is not None and last.at <= sug.decided_at):
+            continue
+        # dispatching without setting a category accepts the suggested one
+        sug.decided_category = category or sug.suggested_category
+        sug.decided_department_id = last.data.get("lead_department_id")
+        sug.decided_by_id = last.actor_id
+        sug.decided_at = last.at
+        changed += 1
+    session.flush()
+    return changed
+
+
+def _monday(moment: datetime) -> datetime:
+    day = moment.astimezone(_china()).date()
+    return datetime.combine(day - timedelta(days=day.weekday()), datetime.min.time(), _china())
+
+
+def _china() -> Any:
+    from shiyu.events.deadlines import CHINA
+
+    return CHINA
+
+
+def _rate(n: int, d: int) -> float | None:
+    return round(n / d, 4) if d else None
+
+
+def accuracy(session: Session, *, weeks: int, now: datetime | None = None) -> AccuracyReport:
+    """Suggestions against final decisions, per ISO week (China time) of the decision, for the
+    last `weeks` weeks including the current one."""
+    sync_decisions(session)
+    now = now or utcnow()
+    start = _monday(now) - timedelta(weeks=weeks - 1)
+    rows = session.scalars(
+        select(Suggestion).where(Suggestion.decided_at.is_not(None), Suggestion.decided_at >= start)
+    ).all()
+    buckets: dict[datetime, list[Suggestion]] = {
+        start + timedelta(weeks=i): [] for i in range(weeks)
+    }
+    for row in rows:
+        assert row.decided_at is not None
+        buckets.setdefault(_monday(row.decided_at), []).append(row)
+    out: list[WeekAccuracy] = []
+    for monday in sorted(buckets):
+        items = buckets[monday]
+        cat = sum(1 for r in items if r.suggested_category == r.decided_category)
+        dep = sum(1 for r in items if r.suggested_department_id == r.decided_department_id)
+        both = sum(
+            1
+            for r in items
+            if r.suggested_category == r.decided_category
+            and r.suggested_department_id == r.decided_department_id
+        )
+        year, week, _ = monday.isocalendar()
+        out.append(
+            WeekAccuracy(
+                week=f"{year}-W{week:02d}",
+                week_start=monday.date().isoformat(),
+                decided=len(items),
+                category_correct=cat,
+                department_correct=dep,
+                both_correct=both,
+                category_accuracy=_rate(cat, len(items)),
+                department_accuracy=_rate(dep, len(items)),
+                auto_dispatched=sum(1 for r in items if r.auto_dispatched),
+            )
+        )
+    decided = sum(w.decided for w in out)
+    return AccuracyReport(
+        weeks=out,
+        decided=decided,
+        category_accuracy=_rate(sum(w.category_correct for w in out), decided),
+        department_accuracy=_rate(sum(w.department_correct for w in out), decided),
+    )
+
+
+def corrections(session: Session) -> list[dict[str, Any]]:
+    """Decisions that differ from the suggestion, as training rows: the event's title and
+    description with the decided category (code and name)."""
+    sync_decisions(session)
+    rows = session.execute(
+        select(Suggestion, Event.title, Event.description, Category.name)
+        .join(Event, Event.id == Suggestion.event_id)
+        .join(Category, Category.code == Suggestion.decided_category)
+        .where(Suggestion.decided_category.is_not(None))
+        .order_by(Suggestion.decided_at)
+    ).all()
+    return [
+        {
+            "event_id": sug.event_id,
+            "subject": title,
+            "detail": description,
+            "category_code": sug.decided_category,
+            "category_name": name,
+            "suggested_category": sug.suggested_category,
+            "decided_department_id": sug.decided_department_id,
+            "suggested_department_id": sug.suggested_department_id,
+        }
+        for sug, title, description, name in rows
+        if sug.suggested_category != sug.decided_category
+        or sug.suggested_department_id != sug.decided_department_id
+    ]
