@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from shiyu.audit.api import router as audit_router
 from shiyu.auth.api import public_router as auth_public_router
 from shiyu.auth.api import router as auth_router
+from shiyu.duplicates.api import router as duplicates_router
 from shiyu.events.api import router as events_router
 from shiyu.intake.api import public_router as intake_public_router
 from shiyu.intake.hotline_api import router as hotline_router
@@ -18,6 +19,7 @@ from shiyu.jurisdiction.api import router as jurisdiction_router
 from shiyu.metrics.api import router as metrics_router
 from shiyu.notifications.api import router as notifications_router
 from shiyu.open311.api import admin_router as open311_admin_router
+from shiyu.replies.api import router as replies_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_public_router)
@@ -25,6 +27,7 @@ api_router.include_router(auth_router)
 api_router.include_router(jurisdiction_router)
 api_router.include_router(audit_router)
 api_router.include_router(events_router)
+api_router.include_router(duplicates_router)
 api_router.include_router(metrics_router)
 api_router.include_router(notifications_router)
 api_router.include_router(intake_public_router)
@@ -32,3 +35,4 @@ api_router.include_router(hotline_router)
 api_router.include_router(open311_admin_router)
 api_router.include_router(sensors_public_router)
 api_router.include_router(sensors_router)
+api_router.include_router(replies_router)

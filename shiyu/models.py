@@ -6,10 +6,12 @@ from __future__ import annotations
 def load_all() -> None:
     import shiyu.audit.models
     import shiyu.auth.models
+    import shiyu.duplicates.models
     import shiyu.events.models
     import shiyu.intake.hotline_models
     import shiyu.intake.sensor_models
     import shiyu.jurisdiction.models
     import shiyu.kit.leases
     import shiyu.notifications.models
-    import shiyu.open311.models  # noqa: F401
+    import shiyu.open311.models
+    import shiyu.replies.models  # noqa: F401
