@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from shiyu.config import Settings
 from shiyu.deps import SessionDep
@@ -14,6 +14,8 @@ from shiyu.events import service as events
 from shiyu.events.schemas import EventRead
 
 router = APIRouter(prefix="/events", tags=["duplicates"])
+#: event codes: SY + the China date + the zero-padded id
+CandidateCode = Annotated[str, Path(pattern=r"^SY\d{15,20}$", description="the suggested 主单")]
 
 
 def _settings(request: Request) -> Settings:
@@ -44,7 +46,7 @@ def reject_duplicate(
     session: SessionDep,
     actor: DuplicatesDecide,
     code: str,
-    candidate_code: str,
+    candidate_code: CandidateCode,
     body: RejectIn | None = None,
 ) -> Any:
     """不是重复: the pair is never suggested again."""
@@ -69,7 +71,7 @@ def merge_duplicate(
     session: SessionDep,
     actor: DuplicatesDecide,
     code: str,
-    candidate_code: str,
+    candidate_code: CandidateCode,
 ) -> Any:
     """合并: the event becomes a 子单 of the suggested 主单 (one handling; its reporter is
     told when the 主单 closes; only the 主单 is counted in the rates)."""
