@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench import bench_events, bench_sweep
+from bench import bench_duplicates, bench_events, bench_sweep
 from bench.inproc import measure_index
 from bench.load import run_load
 from bench.points import CITY_BBOX, random_points
@@ -84,6 +84,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="also load this many open events and time the deadline sweep (bench.bench_sweep; "
         "1000000 with --postgres for the issue's target)",
+    )
+    p.add_argument(
+        "--duplicate-events",
+        type=int,
+        default=0,
+        help="also load this many open events and time the duplicate-candidate search at "
+        "intake (bench.bench_duplicates; 1000000 for the issue's target)",
     )
     args = p.parse_args(argv)
     if args.duration is None:
@@ -340,6 +347,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if args.sweep_rows > 0:
         log(f"deadline sweep over {args.sweep_rows:,} loaded open events ...")
         report["measurements"]["sweep"] = _measure_sweep(database_url, args.sweep_rows)
+    if args.duplicate_events > 0:
+        log(f"duplicate search with {args.duplicate_events:,} open events ...")
+        report["measurements"]["duplicates"] = _measure_duplicates(args.duplicate_events)
     report["errors"] = {
         name: {k: http[name][k] for k in ("errors", "exceptions", "bad_bodies")}
         for name in ("reference_ping", "locate_single", "locate_batch")
@@ -360,6 +370,25 @@ def _measure_sweep(database_url: str, rows: int) -> dict[str, Any]:
         return bench_sweep.measure(db, settings, rows=rows)
     finally:
         db.dispose()
+
+
+def _measure_duplicates(events: int) -> dict[str, Any]:
+    """In its own temporary database: the band table is bulk-loaded (see bench_duplicates)."""
+    from shiyu.config import Settings
+    from shiyu.db import Database
+    from shiyu.migrate import upgrade
+
+    url, drop = bench_duplicates._database(None)
+    try:
+        upgrade(url)
+        settings = Settings(database_url=url, environment="test", secret_key="bench-" + "x" * 40)
+        db = Database(settings)
+        try:
+            return bench_duplicates.measure(db, settings, events=events, probes=400)
+        finally:
+            db.dispose()
+    finally:
+        drop()
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
