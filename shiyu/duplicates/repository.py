@@ -20,7 +20,7 @@ MAX_HITS = 200
 def insert_bands(session: Session, event_id: int, reported_at: datetime, keys: list[int]) -> None:
     # a Core insert on the session's connection: the ORM's bulk path costs more than the rows
     session.connection().execute(
-        insert(DuplicateBand.__table__),
+        insert(DuplicateBand),
         [{"event_id": event_id, "key": k, "reported_at": reported_at} for k in set(keys)],
     )
 
