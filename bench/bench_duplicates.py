@@ -207,7 +207,13 @@ def _pcts(samples: list[float]) -> dict[str, float]:
 
 
 def measure(
-    db: Database, settings: Settings, *, events: int, probes: int, seed: int = 11
+    db: Database,
+    settings: Settings,
+    *,
+    events: int,
+    probes: int,
+    seed: int = 11,
+    planted_events: int = PLANTED,
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     load_all()
@@ -218,15 +224,15 @@ def measure(
     planted: list[tuple[str, str]] = []
     started = time.perf_counter()
     with db.transaction() as session:
-        for _ in range(PLANTED):
+        for _ in range(planted_events):
             title, description = _text(rng)
             at = now - timedelta(minutes=rng.randint(1, 48 * 60))
             event = _new_event(session, at, title, description, grid)
             service.flag_new_event(session, settings, event)
             planted.append((title, description))
     report["planted_real_events"] = {
-        "n": PLANTED,
-        "ms_each": round((time.perf_counter() - started) / PLANTED * 1000, 2),
+        "n": planted_events,
+        "ms_each": round((time.perf_counter() - started) / planted_events * 1000, 2),
     }
     timings: dict[str, list[float]] = {"near_duplicate": [], "unrelated": []}
     cpu: list[float] = []
