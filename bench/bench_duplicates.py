@@ -24,6 +24,7 @@ import random
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -51,17 +52,16 @@ SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _database(pg_url: str | None) -> tuple[str, Callable[[], None]]:
-    """bench_search's temporary database; a SQLite folder is deleted too (the 1,000,000-event
-    file takes gigabytes)."""
-    url, drop = bench_search._database(pg_url)
+    """bench_search's temporary PostgreSQL database, or a SQLite file in a folder of our own
+    that is deleted afterwards (the 1,000,000-event file takes gigabytes)."""
     if pg_url:
-        return url, drop
-    folder = Path(url.removeprefix("sqlite:///")).parent
+        return bench_search._database(pg_url)
+    folder = Path(tempfile.mkdtemp(prefix="shiyu-bench-duplicates-"))
 
     def remove() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
-    return url, remove
+    return f"sqlite:///{folder / 'bench.db'}", remove
 
 
 def _log(message: str) -> None:
