@@ -189,7 +189,10 @@ def list_for(session: Session, actor: Actor, code: str) -> list[dict[str, Any]]:
                 "same_grid": row.same_grid,
                 "distance_m": row.distance_m,
                 "hours_apart": row.hours_apart,
-                "decision": row.status,
+                # merged through the generic actions route: the suggestion is not updated there
+                "decision": CandidateStatus.merged.value
+                if event.parent_id == row.candidate_id
+                else row.status,
                 "decided_at": row.decided_at,
                 "reason": row.reason,
             }

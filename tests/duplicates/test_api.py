@@ -136,3 +136,17 @@ class TestMerge:
         resp = client.post(_url(code, f"/{parent}/merge"), headers=headers)
         assert resp.status_code == 409
         assert resp.json()["error"]["code"] == "event.transition_not_allowed"
+
+    def test_merge_through_the_actions_route_shows_as_merged(
+        self, client: httpx.Client, session: Session, settings: Settings, world: World
+    ) -> None:
+        code, parent = _pair(session, settings, world)
+        headers = world.headers(client, "dispatcher")
+        resp = client.post(
+            f"/api/v1/events/{code}/actions",
+            json={"action": "merge", "parent_code": parent},
+            headers=headers,
+        )
+        assert resp.status_code == 200, resp.text
+        [item] = client.get(_url(code), headers=headers).json()["items"]
+        assert item["decision"] == "merged"
