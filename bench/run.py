@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench import bench_classify, bench_events, bench_sweep
+from bench import bench_classify, bench_duplicates, bench_events, bench_sweep
 from bench.inproc import measure_index
 from bench.load import run_load
 from bench.points import CITY_BBOX, random_points
@@ -90,6 +90,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also time the appeal classifier (bench.bench_classify: training on dev.csv and "
         "10,000 messages, single-core prediction; needs ../shared/data/appeals/dev.csv)",
+    )
+    p.add_argument(
+        "--duplicate-events",
+        type=int,
+        default=0,
+        help="also load this many open events and time the duplicate-candidate search at "
+        "intake (bench.bench_duplicates; 1000000 for the issue's target)",
     )
     args = p.parse_args(argv)
     if args.duration is None:
@@ -349,6 +356,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if args.classify:
         log("appeal classifier: training and single-core prediction ...")
         report["measurements"]["classifier"] = bench_classify.measure(bench_classify.DEFAULT_DATA)
+    if args.duplicate_events > 0:
+        log(f"duplicate search with {args.duplicate_events:,} open events ...")
+        report["measurements"]["duplicates"] = _measure_duplicates(args.duplicate_events)
     report["errors"] = {
         name: {k: http[name][k] for k in ("errors", "exceptions", "bad_bodies")}
         for name in ("reference_ping", "locate_single", "locate_batch")
@@ -369,6 +379,25 @@ def _measure_sweep(database_url: str, rows: int) -> dict[str, Any]:
         return bench_sweep.measure(db, settings, rows=rows)
     finally:
         db.dispose()
+
+
+def _measure_duplicates(events: int) -> dict[str, Any]:
+    """In its own temporary database: the band table is bulk-loaded (see bench_duplicates)."""
+    from shiyu.config import Settings
+    from shiyu.db import Database
+    from shiyu.migrate import upgrade
+
+    url, drop = bench_duplicates._database(None)
+    try:
+        upgrade(url)
+        settings = Settings(database_url=url, environment="test", secret_key="bench-" + "x" * 40)
+        db = Database(settings)
+        try:
+            return bench_duplicates.measure(db, settings, events=events, probes=400)
+        finally:
+            db.dispose()
+    finally:
+        drop()
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:

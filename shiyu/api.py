@@ -10,6 +10,7 @@ from shiyu.audit.api import router as audit_router
 from shiyu.auth.api import public_router as auth_public_router
 from shiyu.auth.api import router as auth_router
 from shiyu.classify.api import router as classifier_router
+from shiyu.duplicates.api import router as duplicates_router
 from shiyu.events.api import router as events_router
 from shiyu.intake.api import public_router as intake_public_router
 from shiyu.intake.hotline_api import router as hotline_router
@@ -19,6 +20,7 @@ from shiyu.jurisdiction.api import router as jurisdiction_router
 from shiyu.metrics.api import router as metrics_router
 from shiyu.notifications.api import router as notifications_router
 from shiyu.open311.api import admin_router as open311_admin_router
+from shiyu.replies.api import router as replies_router
 from shiyu.routing.api import router as routing_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -27,6 +29,7 @@ api_router.include_router(auth_router)
 api_router.include_router(jurisdiction_router)
 api_router.include_router(audit_router)
 api_router.include_router(events_router)
+api_router.include_router(duplicates_router)
 api_router.include_router(metrics_router)
 api_router.include_router(notifications_router)
 api_router.include_router(intake_public_router)
@@ -36,3 +39,4 @@ api_router.include_router(sensors_public_router)
 api_router.include_router(sensors_router)
 api_router.include_router(classifier_router)
 api_router.include_router(routing_router)
+api_router.include_router(replies_router)

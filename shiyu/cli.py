@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from shiyu.config import get_settings
+from shiyu.duplicates import cli as duplicates_cli
+from shiyu.replies import cli as replies_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Shiyu 市域社会治理平台")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
@@ -28,6 +30,8 @@ classifier_app = typer.Typer(no_args_is_help=True, help="Appeal classifier (trai
 app.add_typer(classifier_app, name="classifier")
 routing_app = typer.Typer(no_args_is_help=True, help="Routing suggestions (权责清单).")
 app.add_typer(routing_app, name="routing")
+app.add_typer(duplicates_cli.app, name="duplicates")
+app.add_typer(replies_cli.app, name="replies")
 
 
 def _prepare_sqlite_dir(url: str) -> None:

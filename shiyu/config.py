@@ -109,6 +109,28 @@ class Settings(BaseSettings):
         description="Suggestions at least this confident are dispatched automatically "
         "(above 1: never; nothing is dispatched while no model is active).",
     )
+    duplicate_enabled: bool = Field(
+        default=True, description="Look for open duplicates of every new event (工单合并)."
+    )
+    duplicate_similarity: float = Field(
+        default=0.5, gt=0, le=1, description="Text similarity (3-gram Jaccard) of a duplicate."
+    )
+    duplicate_radius_m: float = Field(
+        default=500, ge=0, description="Duplicates in another grid must lie this close."
+    )
+    duplicate_window_hours: float = Field(
+        default=72, gt=0, description="Duplicates were reported this close in time."
+    )
+    duplicate_max_candidates: int = Field(default=5, ge=1, le=50)
+    duplicate_job_interval_seconds: int = Field(
+        default=60, ge=0, description="Merged 子单 notices and band pruning; 0 disables."
+    )
+    reply_quality_threshold: float = Field(
+        default=50, ge=0, le=100, description="Replies scoring below this are flagged."
+    )
+    reply_quality_interval_seconds: int = Field(
+        default=300, ge=0, description="How often recent replies are scored; 0 disables."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

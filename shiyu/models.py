@@ -7,6 +7,7 @@ def load_all() -> None:
     import shiyu.audit.models
     import shiyu.auth.models
     import shiyu.classify.models
+    import shiyu.duplicates.models
     import shiyu.events.models
     import shiyu.intake.hotline_models
     import shiyu.intake.sensor_models
@@ -14,4 +15,5 @@ def load_all() -> None:
     import shiyu.kit.leases
     import shiyu.notifications.models
     import shiyu.open311.models
+    import shiyu.replies.models
     import shiyu.routing.models  # noqa: F401

@@ -225,6 +225,23 @@ EXPECTED: dict[str, Case] = {
         lambda w: (f"/api/v1/events/{_code(w, 'a')}/attachments/{w.photo_id}", None),
         lambda w: (f"/api/v1/events/{_code(w, 'b')}/attachments/{w.photo_b_id}", None),
     ),
+    # 工单合并 suggestions (tests/duplicates): reading for the centre, grid and supervision;
+    # deciding for dispatchers; a malformed candidate code passes the checks, then 422
+    "GET /api/v1/events/{code}/duplicates": Case(
+        frozenset({"grid_worker", "dispatcher", "supervisor", "leader", "admin"}),
+        lambda w: (f"/api/v1/events/{_code(w, 'a')}/duplicates", None),
+        lambda w: (f"/api/v1/events/{_code(w, 'b')}/duplicates", None),
+    ),
+    "POST /api/v1/events/{code}/duplicates/{candidate_code}/reject": Case(
+        frozenset({"dispatcher", "admin"}),
+        lambda w: (f"/api/v1/events/{_code(w, 'a')}/duplicates/x/reject", {"reason": ""}),
+    ),
+    "POST /api/v1/events/{code}/duplicates/{candidate_code}/merge": Case(
+        frozenset({"dispatcher", "admin"}),
+        lambda w: (f"/api/v1/events/{_code(w, 'a')}/duplicates/x/merge", None),
+    ),
+    # 答复质量 scores (tests/replies)
+    "GET /api/v1/replies/scores": Case(READERS, lambda w: ("/api/v1/replies/scores", None)),
     "GET /api/v1/notifications": Case(ALL, lambda w: ("/api/v1/notifications", None)),
     "POST /api/v1/notifications/read": Case(
         ALL, lambda w: ("/api/v1/notifications/read", {"ids": None})

@@ -221,6 +221,9 @@ def create(
             event_id=event.id,
             body=f"【市域治理】您反映的问题已受理，编号{event.code}，可凭编号和手机号查询进度。",
         )
+    from shiyu.duplicates import service as duplicates  # late: it builds on this module
+
+    duplicates.flag_new_event(session, settings, event)
     session.flush()
     from shiyu.routing import service as routing  # late: routing calls back into this module
 

@@ -59,4 +59,20 @@ def build(db: Database, settings: Settings) -> Scheduler:
             settings.sweep_interval_seconds,
             lambda: event_jobs.sweep(db, settings),
         )
+    if settings.duplicate_job_interval_seconds > 0:
+        from shiyu.duplicates import jobs as duplicate_jobs
+
+        scheduler.add(
+            "duplicates.upkeep",
+            settings.duplicate_job_interval_seconds,
+            lambda: duplicate_jobs.upkeep(db, settings),
+        )
+    if settings.reply_quality_interval_seconds > 0:
+        from shiyu.replies import jobs as reply_jobs
+
+        scheduler.add(
+            "replies.score_recent",
+            settings.reply_quality_interval_seconds,
+            lambda: reply_jobs.score_recent(db, settings),
+        )
     return scheduler

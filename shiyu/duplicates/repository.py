@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from shiyu.duplicates.models import DuplicateBand, DuplicateCandidate, MergeNotice
+from shiyu.events.enums import OPEN_STATUSES, Status
+from shiyu.events.models import Event
+
+_OPEN = [s.value for s in OPEN_STATUSES]
+#: at most this many band hits are scored for one event: boilerplate texts sharing a band with
+#: thousands of events must not make intake slow
+MAX_HITS = 200
+
+
+def insert_bands(session: Session, event_id: int, reported_at: datetime, keys: list[int]) -> None:
+    # a Core insert on the session's connection: the ORM's bulk path costs more than the rows
+    session.connection().execute(
+        insert(DuplicateBand),
+        [{"event_id": event_id, "key": k, "reported_at": reported_at} for k in set(keys)],
+    )
+
+
+def band_hits(
+    session: Session, keys: list[int], *, since: datetime, until: datetime, exclude_id: int
+) -> list[int]:
+    """Events sharing a band key with `keys`, reported in [since, until]."""
+    rows = session.scalars(
+        select(DuplicateBand.event_id)
+        .where(
+            DuplicateBand.key.in_(keys),
+            DuplicateBand.reported_at >= since,
+            DuplicateBand.reported_at <= until,
+            DuplicateBand.event_id != exclude_id,
+        )
+        .distinct()
+        .limit(MAX_HITS)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class OpenText:
+    id: int
+    title: str
+    description: str
+    grid_code: str | None
+    lng: float | None
+    lat: float | None
+    reported_at: datetime
+
+
+def open_texts(session: Session, ids: Sequence[int]) -> list[OpenText]:
+    """The text and place of those events that can still take a 子单 (open, not merged)."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(
+            Event.id,
+            Event.title,
+            Event.description,
+            Event.grid_code,
+            Event.lng,
+            Event.lat,
+            Event.reported_at,
+        ).where(Event.id.in_(ids), Event.status.in_(_OPEN), Event.parent_id.is_(None))
+    ).all()
+    return [OpenText(*row) for row in rows]
+
+
+def decided_with(session: Session, event_id: int, others: Iterable[int]) -> set[int]:
+    """Of `others`, those already paired with the event in either direction (any status)."""
+    ids = list(others)
+    if not ids:
+        return set()
+    found: set[int] = set()
+    for a, b in session.execute(
+        select(DuplicateCandidate.event_id, DuplicateCandidate.candidate_id).where(
+            or_(
+                (DuplicateCandidate.event_id == event_id)
+                & DuplicateCandidate.candidate_id.in_(ids),
+                (DuplicateCandidate.candidate_id == event_id)
+                & DuplicateCandidate.event_id.in_(ids),
+            )
+        )
+    ):
+        found.add(b if a == event_id else a)
+    return found
+
+
+def candidates_of(session: Session, event_id: int) -> Sequence[DuplicateCandidate]:
+    return session.scalars(
+        select(DuplicateCandidate)
+        .where(DuplicateCandidate.event_id == event_id)
+        .order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)
+    ).all()
+
+
+def pair(session: Session, event_id: int, candidate_id: int) -> DuplicateCandidate | None:
+    return session.scalars(
+        select(DuplicateCandidate).where(
+            DuplicateCandidate.event_id == event_id,
+            DuplicateCandidate.candidate_id == candidate_id,
+        )
+    ).first()
+
+
+def event_id_of(session: Session, code: str) -> int | None:
+    return session.scalar(select(Event.id).where(Event.code == code))
+
+
+def prune_closed(session: Session) -> int:
+    """Band keys of events that can no longer be a 主单 are never searched again."""
+    stale = select(Event.id).where(
+        Event.id == DuplicateBand.event_id,
+        or_(Event.status.not_in(_OPEN), Event.parent_id.is_not(None)),
+    )
+    result = session.execute(delete(DuplicateBand).where(stale.exists()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def unannounced_children(session: Session, limit: int) -> Sequence[tuple[Event, Event]]:
+    """Merged 子单 whose 主单 has closed and whose reporter has not been told yet."""
+    parent = aliased(Event)
+    announced = select(MergeNotice.child_id).where(MergeNotice.child_id == Event.id)
+    rows = session.execute(
+        select(Event, parent)
+        .join(parent, parent.id == Event.parent_id)
+        .where(
+            Event.status == Status.merged.value,
+            parent.status.in_([Status.closed.value, Status.rated.value]),
+            ~announced.exists(),
+        )
+        .order_by(Event.id)
+        .limit(limit)
+    ).all()
+    return [(child, par) for child, par in rows]
+
+
+def open_without_bands(session: Session, after_id: int, limit: int) -> Sequence[Event]:
+    has_bands = select(DuplicateBand.event_id).where(DuplicateBand.event_id == Event.id)
+    return session.scalars(
+        select(Event)
+        .where(
+            Event.id > after_id,
+            Event.status.in_(_OPEN),
+            Event.parent_id.is_(None),
+            ~has_bands.exists(),
+        )
+        .order_by(Event.id)
+        .limit(limit)
+    ).all()
