@@ -18,6 +18,8 @@ from shiyu.jurisdiction.api import router as jurisdiction_router
 from shiyu.metrics.api import router as metrics_router
 from shiyu.notifications.api import router as notifications_router
 from shiyu.open311.api import admin_router as open311_admin_router
+from shiyu.reports.api import router as reports_router
+from shiyu.warning.api import router as warnings_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_public_router)
@@ -32,3 +34,5 @@ api_router.include_router(hotline_router)
 api_router.include_router(open311_admin_router)
 api_router.include_router(sensors_public_router)
 api_router.include_router(sensors_router)
+api_router.include_router(warnings_router)
+api_router.include_router(reports_router)

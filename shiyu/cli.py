@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from shiyu.config import get_settings
+from shiyu.reports import cli as reports_cli
+from shiyu.warning import cli as warnings_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Shiyu 市域社会治理平台")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
@@ -24,6 +26,8 @@ open311_app = typer.Typer(no_args_is_help=True, help="Open311 GeoReport v2 api c
 app.add_typer(open311_app, name="open311")
 import_app = typer.Typer(no_args_is_help=True, help="Bulk intake files (12345 hotline).")
 app.add_typer(import_app, name="import")
+app.add_typer(warnings_cli.app, name="warnings")
+app.add_typer(reports_cli.app, name="report")
 
 
 def _prepare_sqlite_dir(url: str) -> None:

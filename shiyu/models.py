@@ -12,4 +12,5 @@ def load_all() -> None:
     import shiyu.jurisdiction.models
     import shiyu.kit.leases
     import shiyu.notifications.models
-    import shiyu.open311.models  # noqa: F401
+    import shiyu.open311.models
+    import shiyu.warning.models  # noqa: F401

@@ -59,4 +59,12 @@ def build(db: Database, settings: Settings) -> Scheduler:
             settings.sweep_interval_seconds,
             lambda: event_jobs.sweep(db, settings),
         )
+    if settings.warning_interval_seconds > 0:
+        from shiyu.warning import jobs as warning_jobs
+
+        scheduler.add(
+            "warning.surges",
+            settings.warning_interval_seconds,
+            lambda: warning_jobs.run(db, settings),
+        )
     return scheduler
