@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     )
     hot_link: float = Field(default=0.4, gt=0, le=1, description="Hot issues: neighbour cosine.")
     hot_attach: float = Field(default=0.3, gt=0, le=1, description="Hot issues: attach cosine.")
-    hot_merge: float = Field(default=0.5, gt=0, le=1, description="Hot issues: merge cosine.")
+    hot_merge: float = Field(default=0.4, gt=0, le=1, description="Hot issues: merge cosine.")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -23,9 +23,10 @@ from shiyu.warning import textsim
 #: start of a message, and jieba costs about 8 µs per character here
 DETAIL_CHARS = 300
 #: place words: masked areas of the data set (A3区, K9县) and named places in real text
-_PLACE = re.compile(
-    r"[A-Z]\d+[区县市]|[^\W\d_A-Za-z的在了和与及对是将把从向到给市省区县买卖有]{2,8}(?:小区|社区|花园|家园|公寓|大厦|广场|学校|小学|中学|"
-    r"大学|学院|医院|公园|市场|街道|镇|村|路|街|苑)"
+_AREA = re.compile(r"[A-Z]\d+[区县市]")
+_NAMED_PLACE = re.compile(
+    r"[^\W\d_A-Za-z的在了和与及对是将把从向到给市省区县买卖有]{2,10}"
+    r"(?:小区|社区|花园|家园|公寓|大厦|广场|学校|小学|中学|大学|学院|医院|公园|市场|街道|镇|村|路|街|苑)"
 )
 #: a person's messages count at most this many times toward a cluster's volume: one resident
 #: re-posting fifty times is a repeated appeal (重复投诉), not fifty residents
@@ -54,7 +55,7 @@ class HotParams:
     #: a left-over message joins the cluster whose centroid is at least this similar
     attach: float = 0.3
     #: two clusters whose centroids are at least this similar are merged
-    merge: float = 0.5
+    merge: float = 0.4
     #: a cluster is a hot issue if it has messages from at least this many people ...
     min_people: int = 2
     #: ... or this much net public support (likes − dislikes)
@@ -103,10 +104,21 @@ def tokens(message: Message) -> list[str]:
 
 
 def places_of(message: Message) -> list[str]:
+    """Place names for display: the message's own place, else named places in its text."""
     if message.place:
         return [message.place]
-    found = _PLACE.findall(message.subject) or _PLACE.findall(message.detail[:DETAIL_CHARS])
-    return list(dict.fromkeys(_LEADING_NOISE.sub("", p) for p in found))
+    text = message.subject + " " + message.detail[:DETAIL_CHARS]
+    named = [_LEADING_NOISE.sub("", p) for p in _NAMED_PLACE.findall(text)]
+    return list(dict.fromkeys(named or _AREA.findall(text)))
+
+
+def area_of(message: Message) -> str | None:
+    """The area a message counts in for the spread over places: its own place (a grid), else
+    the first district code in its text (A3区), else none."""
+    if message.place:
+        return message.place
+    found = _AREA.search(message.subject) or _AREA.search(message.detail[:DETAIL_CHARS])
+    return found.group(0) if found else None
 
 
 def find(
@@ -163,7 +175,10 @@ def _cluster(matrix: textsim.Tfidf, p: HotParams) -> list[list[int]]:
 
 
 def _centroids(matrix: textsim.Tfidf, groups: Sequence[Sequence[int]]) -> textsim.Tfidf:
+    """Sums of the members' rows. The words not stored (unique to one message, or too common)
+    are taken as orthogonal between members, so their squared weights add up."""
     rows: list[dict[int, float]] = []
+    hidden: list[float] = []
     for members in groups:
         acc: dict[int, float] = {}
         for m in members:
@@ -171,7 +186,8 @@ def _centroids(matrix: textsim.Tfidf, groups: Sequence[Sequence[int]]) -> textsi
             for c, v in zip(cols.tolist(), vals.tolist(), strict=True):
                 acc[c] = acc.get(c, 0.0) + v
         rows.append(acc)
-    return textsim.from_rows(rows, len(matrix.vocabulary))
+        hidden.append(float(matrix.residual[list(members)].sum()))
+    return textsim.from_rows(rows, hidden, len(matrix.vocabulary))
 
 
 def _attach_singletons(
@@ -231,6 +247,7 @@ def _summarise(messages: Sequence[Message], members: list[int]) -> HotIssue:
     group = [messages[k] for k in members]
     per_person = Counter(m.person or f"?{m.key}" for m in group)
     place_counts: Counter[str] = Counter(p for m in group for p in places_of(m))
+    areas = {a for m in group if (a := area_of(m)) is not None}
     times = [m.at for m in group if m.at is not None]
     likes = sum(m.likes for m in group)
     dislikes = sum(m.dislikes for m in group)
@@ -240,7 +257,7 @@ def _summarise(messages: Sequence[Message], members: list[int]) -> HotIssue:
             score(
                 messages=sum(min(c, PER_PERSON_CAP) for c in per_person.values()),
                 people=len(per_person),
-                places=len(place_counts),
+                places=len(areas),
                 likes=likes,
                 dislikes=dislikes,
             ),
@@ -253,7 +270,7 @@ def _summarise(messages: Sequence[Message], members: list[int]) -> HotIssue:
         last_at=max(times) if times else None,
         messages=len(group),
         people=len(per_person),
-        places=len(place_counts),
+        places=len(areas),
         likes=likes,
         dislikes=dislikes,
         keywords=[],

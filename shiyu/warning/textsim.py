@@ -10,6 +10,7 @@ cap (`max_df`) keeps small: for the 4,326 messages of hot.csv it is a few millio
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -39,6 +40,9 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD = re.compile(r"[\u3400-\u9fff]{2,}|[a-z][a-z0-9]+|[0-9]+[a-z]+[0-9a-z]*|[0-9]{2,}")
 #: masked place names of the data set (A市, A3区, K9县) are places, not topic words
 _MASKED_PLACE = re.compile(r"^[a-z][0-9]+$")
+
+#: the document-frequency cap never drops a word found in this many documents or fewer
+MIN_DF_CAP = 20
 
 _tokenizer: jieba.Tokenizer | None = None
 _lock = threading.Lock()
@@ -84,6 +88,8 @@ class Tfidf:
     col_ptr: IntArray
     col_rows: IntArray
     col_data: FloatArray
+    #: per row, the squared weight of the words not stored (1 − Σ stored²): part of its norm
+    residual: FloatArray
 
     def row(self, i: int) -> tuple[IntArray, FloatArray]:
         a, b = int(self.indptr[i]), int(self.indptr[i + 1])
@@ -100,48 +106,59 @@ class Tfidf:
 
 def tfidf(documents: Sequence[Sequence[str]], *, min_df: int = 2, max_df: float = 0.05) -> Tfidf:
     """Sublinear TF (1 + ln tf) × smoothed IDF (ln((1+n)/(1+df)) + 1), rows l2-normalised.
+
     Words in fewer than `min_df` documents cannot link two messages, and words in more than
-    `max_df` of them (a share) say little and cost Σ df² pairs, so both are dropped."""
+    `max_df` of them (a share) say little and cost Σ df² pairs, so neither is stored. Both still
+    count in each row's norm: a message whose own words are unique is not reduced to the few
+    common words it shares with others (which would make it look like them)."""
     n = len(documents)
     counts: dict[str, int] = {}
     for doc in documents:
         for word in set(doc):
             counts[word] = counts.get(word, 0) + 1
-    cap = max(min_df, int(max_df * n)) if n else 0
+    # in a small set the cap would drop the very words a cluster shares (and costs nothing)
+    cap = max(min_df, int(max_df * n), MIN_DF_CAP)
     kept = sorted(w for w, df in counts.items() if min_df <= df <= cap)
     vocabulary = {w: k for k, w in enumerate(kept)}
-    idf = np.array([np.log((1 + n) / (1 + counts[w])) + 1.0 for w in kept])
+    log_n = math.log(1 + n)
+    residual = np.zeros(n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     indices: list[int] = []
     data: list[float] = []
     for i, doc in enumerate(documents):
-        tf: dict[int, int] = {}
+        tf: dict[str, int] = {}
         for word in doc:
-            k = vocabulary.get(word)
-            if k is not None:
-                tf[k] = tf.get(k, 0) + 1
-        cols = sorted(tf)
-        weights = np.array([(1.0 + np.log(tf[c])) * idf[c] for c in cols])
-        norm = float(np.sqrt((weights**2).sum())) if cols else 0.0
-        indices.extend(cols)
-        data.extend((weights / norm).tolist() if norm else [])
+            tf[word] = tf.get(word, 0) + 1
+        weights = {
+            w: (1.0 + math.log(c)) * (log_n - math.log(1 + counts[w]) + 1.0) for w, c in tf.items()
+        }
+        norm = math.sqrt(sum(v * v for v in weights.values()))
+        cols = sorted((vocabulary[w], v) for w, v in weights.items() if w in vocabulary)
+        indices.extend(c for c, _ in cols)
+        data.extend(v / norm for _, v in cols)
         indptr[i + 1] = len(indices)
-    return _with_columns(n, vocabulary, indptr, indices, data, len(vocabulary))
+        residual[i] = max(0.0, 1.0 - sum((v / norm) ** 2 for _, v in cols)) if norm else 0.0
+    return _with_columns(n, vocabulary, indptr, indices, data, len(vocabulary), residual)
 
 
-def from_rows(rows: Sequence[dict[int, float]], n_columns: int) -> Tfidf:
-    """A matrix of the given sparse rows ({column: weight}), each l2-normalised (centroids)."""
+def from_rows(
+    rows: Sequence[dict[int, float]], residuals: Sequence[float], n_columns: int
+) -> Tfidf:
+    """A matrix of sparse rows ({column: weight}) such as centroids, each l2-normalised over
+    its stored weights plus `residuals` (the squared weight of words not stored)."""
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     indices: list[int] = []
     data: list[float] = []
-    for i, row in enumerate(rows):
+    residual = np.zeros(len(rows))
+    for i, (row, hidden) in enumerate(zip(rows, residuals, strict=True)):
         cols = sorted(row)
-        weights = np.array([row[c] for c in cols])
-        norm = float(np.sqrt((weights**2).sum())) if cols else 0.0
+        squared = sum(row[c] ** 2 for c in cols) + hidden
+        norm = math.sqrt(squared) if squared > 0 else 1.0
         indices.extend(cols)
-        data.extend((weights / norm).tolist() if norm else [0.0] * len(cols))
+        data.extend(row[c] / norm for c in cols)
         indptr[i + 1] = len(indices)
-    return _with_columns(len(rows), {}, indptr, indices, data, n_columns)
+        residual[i] = hidden / (norm * norm)
+    return _with_columns(len(rows), {}, indptr, indices, data, n_columns, residual)
 
 
 def _with_columns(
@@ -151,6 +168,7 @@ def _with_columns(
     indices: list[int],
     data: list[float],
     n_columns: int,
+    residual: FloatArray,
 ) -> Tfidf:
     ind = np.array(indices, dtype=np.int64)
     dat = np.array(data, dtype=np.float64)
@@ -158,7 +176,7 @@ def _with_columns(
     order = np.argsort(ind, kind="stable")
     col_ptr = np.zeros(n_columns + 1, dtype=np.int64)
     np.cumsum(np.bincount(ind, minlength=n_columns), out=col_ptr[1:])
-    return Tfidf(n, vocabulary, indptr, ind, dat, col_ptr, rows[order], dat[order])
+    return Tfidf(n, vocabulary, indptr, ind, dat, col_ptr, rows[order], dat[order], residual)
 
 
 def similar_pairs(

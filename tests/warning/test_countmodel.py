@@ -21,7 +21,10 @@ def negbin_tail(x: int, mean: float, var: float) -> float:
     p = r / (r + mean)
     return 1.0 - sum(
         math.exp(
-            math.lgamma(k + r) - math.lgamma(r) - math.lgamma(k + 1) + r * math.log(p)
+            math.lgamma(k + r)
+            - math.lgamma(r)
+            - math.lgamma(k + 1)
+            + r * math.log(p)
             + k * math.log1p(-p)
         )
         for k in range(x)
