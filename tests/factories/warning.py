@@ -2,11 +2,12 @@
 
 Judged day D = 2025-03-29 (China Standard Time); its baseline is the 28 days before it.
 
-| grid | category | baseline (28 days) | on D | expected |
-|---|---|---|---|---|
-| surge grid (street A, community 1) | SJ0501 占道经营 (→ SJ05) | 1 a day: mean 1, var 0 | 9 | surge: Poisson(1) P(X ≥ 9) ≈ 1.1e-6 |
-| noisy grid (street A, community 2) | SJ0101 暴露垃圾 (→ SJ01) | 0, 6, 0, 6, …: mean 3, var 9.33 | 7 | none: NB P(X ≥ 7) ≈ 0.12 |
-| quiet grid (street A, community 2) | SJ0201 非法小广告 (→ SJ02) | nothing | 4 | none: 4 < min_count 5 |
+- surge grid (street A, community 1), SJ0501 占道经营 (→ SJ05): 1 a day (mean 1, var 0), then 9
+  on D → surge, Poisson(1) P(X ≥ 9) ≈ 1.1e-6.
+- noisy grid (street A, community 2), SJ0101 暴露垃圾 (→ SJ01): 0, 6, 0, 6 … (mean 3,
+  var 9.33), then 7 on D → no surge, negative binomial P(X ≥ 7) ≈ 0.12.
+- quiet grid (street A, community 2), SJ0201 非法小广告 (→ SJ02): nothing, then 4 on D → no
+  surge, 4 < min_count 5.
 """
 
 from __future__ import annotations
