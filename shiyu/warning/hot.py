@@ -46,6 +46,8 @@ class Message:
     place: str | None = None
     likes: int = 0
     dislikes: int = 0
+    #: the unit counted for the spread over places (a grid code); None → `place` or the text
+    area: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ def places_of(message: Message) -> list[str]:
 def area_of(message: Message) -> str | None:
     """The area a message counts in for the spread over places: its own place (a grid), else
     the first district code in its text (A3区), else none."""
-    if message.place:
-        return message.place
+    if message.area or message.place:
+        return message.area or message.place
     found = _AREA.search(message.subject) or _AREA.search(message.detail[:DETAIL_CHARS])
     return found.group(0) if found else None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -253,7 +254,7 @@ def list_warnings(
 ) -> tuple[list[EarlyWarning], int]:
     if jurisdiction_code:
         _, path = _scope(session, actor, jurisdiction_code)
-        f = WarningFilter(**{**f.__dict__, "path": path})
+        f = replace(f, path=path)
     return repository.list_readable(session, actor, f, limit=limit, offset=offset)
 
 
@@ -351,6 +352,7 @@ def hot_issues(
             at=e.reported_at,
             person=e.reporter,
             place=grid_names.get(e.grid_code or "") or e.address or None,
+            area=e.grid_code,
         )
         for e in events
     ]
@@ -433,7 +435,7 @@ def find_repeats(
     for k, e in enumerate(events):
         if e.reporter:
             by_reporter[e.reporter].append(k)
-    near = _near_pairs(events, radius_m)
+    places = _Places(events, radius_m)
     out: list[RepeatRead] = []
     for k, e in enumerate(events):
         if e.reported_at < start:
@@ -448,7 +450,7 @@ def find_repeats(
         if not found:
             others = [
                 j
-                for j in near.get(k, [])
+                for j in places.near(k)
                 if j < k
                 and e.reported_at - events[j].reported_at <= window
                 and events[j].reporter != e.reporter
@@ -478,33 +480,44 @@ def _similar(
     return [(j, s) for j, s in scored if s >= threshold]
 
 
-def _near_pairs(events: Sequence[EventText], radius_m: float) -> dict[int, list[int]]:
-    """For each event, the others in the same grid or within `radius_m` (bucketed by a
-    coordinate grid of that size, so only the 9 neighbouring buckets are compared)."""
-    near: dict[int, set[int]] = defaultdict(set)
-    by_grid: dict[str, list[int]] = defaultdict(list)
-    buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-    dlat = radius_m / 111_320.0
-    # one bucket width in longitude for all, sized at the largest latitude (widest is safe)
-    lats = [abs(e.lat) for e in events if e.lat is not None and e.lng is not None]
-    dlng = dlat / max(math.cos(math.radians(min(max(lats, default=0.0), 89.0))), 0.01)
-    for k, e in enumerate(events):
-        if e.grid_code:
-            by_grid[e.grid_code].append(k)
-        if e.lat is not None and e.lng is not None:
-            buckets[(math.floor(e.lat / dlat), math.floor(e.lng / dlng))].append(k)
-    for members in by_grid.values():
-        for k in members:
-            near[k].update(members)
-    for (bi, bj), members in buckets.items():
-        around = [
-            m for di in (-1, 0, 1) for dj in (-1, 0, 1) for m in buckets.get((bi + di, bj + dj), [])
-        ]
-        for k in members:
-            for m in around:
-                if _metres(events[k], events[m]) <= radius_m:
-                    near[k].add(m)
-    return {k: sorted(v - {k}) for k, v in near.items()}
+class _Places:
+    """Who is near whom: events by grid, and by a coordinate bucket `radius_m` wide (so only the
+    9 buckets around an event need a distance check)."""
+
+    def __init__(self, events: Sequence[EventText], radius_m: float) -> None:
+        self.events, self.radius_m = events, radius_m
+        self.by_grid: dict[str, list[int]] = defaultdict(list)
+        self.buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
+        self.dlat = radius_m / 111_320.0
+        # one bucket width in longitude for all, sized at the largest latitude (wider is safe)
+        lats = [abs(e.lat) for e in events if e.lat is not None and e.lng is not None]
+        self.dlng = self.dlat / max(math.cos(math.radians(min(max(lats, default=0.0), 89.0))), 0.01)
+        for k, e in enumerate(events):
+            if e.grid_code:
+                self.by_grid[e.grid_code].append(k)
+            key = self._bucket(e)
+            if key is not None:
+                self.buckets[key].append(k)
+
+    def _bucket(self, e: EventText) -> tuple[int, int] | None:
+        if e.lat is None or e.lng is None:
+            return None
+        return math.floor(e.lat / self.dlat), math.floor(e.lng / self.dlng)
+
+    def near(self, k: int) -> list[int]:
+        """Events in k's grid or within the radius of it (k excluded), in input order."""
+        e = self.events[k]
+        found = set(self.by_grid.get(e.grid_code, [])) if e.grid_code else set()
+        key = self._bucket(e)
+        if key is not None:
+            bi, bj = key
+            for di in (-1, 0, 1):
+                for dj in (-1, 0, 1):
+                    for m in self.buckets.get((bi + di, bj + dj), []):
+                        if _metres(e, self.events[m]) <= self.radius_m:
+                            found.add(m)
+        found.discard(k)
+        return sorted(found)
 
 
 def _metres(a: EventText, b: EventText) -> float:
