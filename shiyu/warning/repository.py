@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -160,6 +160,21 @@ def list_readable(
         .offset(offset)
     ).all()
     return list(rows), int(total)
+
+
+def mark_acknowledged(
+    session: Session, warning_id: int, *, user_id: int | None, at: datetime, note: str
+) -> bool:
+    """Open → acknowledged in one conditional UPDATE: of two simultaneous requests one wins."""
+    result = session.execute(
+        update(EarlyWarning)
+        .where(EarlyWarning.id == warning_id, EarlyWarning.status == "open")
+        .values(
+            status="acknowledged", acknowledged_by_id=user_id, acknowledged_at=at, ack_note=note
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def get_readable(session: Session, actor: Actor, warning_id: int) -> EarlyWarning | None:

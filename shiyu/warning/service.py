@@ -262,12 +262,11 @@ def acknowledge(session: Session, actor: Actor, warning_id: int, *, note: str) -
     warning = repository.get_readable(session, actor, warning_id)
     if warning is None:
         raise WarningNotFound()
-    if warning.status == WarningStatus.acknowledged:
+    if not repository.mark_acknowledged(
+        session, warning.id, user_id=actor.user_id, at=utcnow(), note=note
+    ):
         raise AlreadyAcknowledged()
-    warning.status = WarningStatus.acknowledged.value
-    warning.acknowledged_by_id = actor.user_id
-    warning.acknowledged_at = utcnow()
-    warning.ack_note = note
+    session.refresh(warning)
     audit.record(
         session,
         actor=actor,
@@ -278,7 +277,6 @@ def acknowledge(session: Session, actor: Actor, warning_id: int, *, note: str) -
         before={"status": WarningStatus.open.value},
         after={"status": warning.status, "note": note},
     )
-    session.flush()
     return warning
 
 
