@@ -44,13 +44,16 @@ def run(
     total = SurgeRunReport(ran=True, days=days)
     try:
         for day in days:
-            # one transaction per day: a day's warnings and their notifications commit together
+            # compute while reading; then one short write per day: a day's warnings and their
+            # notifications commit together
+            with db.transaction(write=False) as session:
+                one, rows = service.detect_surges(session, settings, day=day)
             with db.transaction() as session:
-                one = service.run_surges(session, settings, day=day)
+                created, notified = service.store_surges(session, settings, rows)
             total.series += one.series
             total.surges += one.surges
-            total.created += one.created
-            total.notified += one.notified
+            total.created += created
+            total.notified += notified
     finally:
         if use_lease:
             with db.transaction() as session:

@@ -68,12 +68,22 @@ def category_parents(session: Session) -> dict[str, tuple[str, str]]:
     return {code: (parent or code, names.get(parent or code, name)) for code, name, parent in rows}
 
 
-def units_at_levels(session: Session, levels: Sequence[str]) -> list[Jurisdiction]:
-    return list(
-        session.scalars(
-            select(Jurisdiction).where(Jurisdiction.level.in_(levels)).order_by(Jurisdiction.path)
-        )
+@dataclass(frozen=True)
+class UnitRow:
+    code: str
+    path: str
+    level: str
+    name: str
+
+
+def units_at_levels(session: Session, levels: Sequence[str]) -> list[UnitRow]:
+    """The watched units, four columns only (a city has thousands of grids with geometry)."""
+    stmt = (
+        select(Jurisdiction.code, Jurisdiction.path, Jurisdiction.level, Jurisdiction.name)
+        .where(Jurisdiction.level.in_(list(levels)))
+        .order_by(Jurisdiction.path)
     )
+    return [UnitRow(*row) for row in session.execute(stmt)]
 
 
 def insert_warnings(session: Session, rows: list[dict[str, Any]]) -> list[int]:

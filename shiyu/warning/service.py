@@ -159,10 +159,21 @@ def _series(
 def run_surges(session: Session, settings: Settings, *, day: date) -> SurgeRunReport:
     """Judge `day` for every watched unit × category; store new surges and notify each once.
     Safe to repeat: a surge already stored is neither stored nor announced again."""
+    report, rows = detect_surges(session, settings, day=day)
+    created, notified = store_surges(session, settings, rows)
+    report.created, report.notified = created, notified
+    return report
+
+
+def detect_surges(
+    session: Session, settings: Settings, *, day: date
+) -> tuple[SurgeRunReport, list[dict[str, object]]]:
+    """Read-only part: the surges of `day` as rows ready to insert (the job runs this in a
+    reading transaction, so SQLite's single writer is not held while it computes)."""
     rule = rule_from(settings)
     keys, counts, units, names = _series(session, settings, day, rule.baseline_days)
     found = countmodel.detect(counts[:, -1], counts[:, :-1], rule) if keys else []
-    rows = []
+    rows: list[dict[str, object]] = []
     for i, verdict in found:
         unit_code, category = keys[i]
         _, path, level, unit_name = units[unit_code]
@@ -187,16 +198,15 @@ def run_surges(session: Session, settings: Settings, *, day: date) -> SurgeRunRe
                 "ack_note": "",
             }
         )
+    return SurgeRunReport(ran=True, days=[day], series=len(keys), surges=len(found)), rows
+
+
+def store_surges(
+    session: Session, settings: Settings, rows: list[dict[str, object]]
+) -> tuple[int, int]:
+    """Insert the surges not stored yet and notify those alone: (created, notifications)."""
     created = repository.insert_warnings(session, rows)
-    notified = _announce(session, settings, created)
-    return SurgeRunReport(
-        ran=True,
-        days=[day],
-        series=len(keys),
-        surges=len(found),
-        created=len(created),
-        notified=notified,
-    )
+    return len(created), _announce(session, settings, created)
 
 
 def _title(
