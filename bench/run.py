@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench import bench_classify, bench_duplicates, bench_events, bench_sweep
+from bench import bench_classify, bench_duplicates, bench_events, bench_sweep, bench_warning
 from bench.inproc import measure_index
 from bench.load import run_load
 from bench.points import CITY_BBOX, random_points
@@ -97,6 +97,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="also load this many open events and time the duplicate-candidate search at "
         "intake (bench.bench_duplicates; 1000000 for the issue's target)",
+    )
+    p.add_argument(
+        "--warning",
+        action="store_true",
+        help="also measure early warning: surge detection over 5,000 grids × 50 categories × "
+        "365 days, its SQL aggregation and hot issues on hot.csv (bench.bench_warning)",
     )
     args = p.parse_args(argv)
     if args.duration is None:
@@ -359,6 +365,11 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if args.duplicate_events > 0:
         log(f"duplicate search with {args.duplicate_events:,} open events ...")
         report["measurements"]["duplicates"] = _measure_duplicates(args.duplicate_events)
+    if args.warning:
+        log("early warning (surges, SQL aggregation, hot issues) ...")
+        report["measurements"]["warning"] = bench_warning.measure(
+            sql_events=200_000, postgres=None, seed=args.seed
+        )
     report["errors"] = {
         name: {k: http[name][k] for k in ("errors", "exceptions", "bad_bodies")}
         for name in ("reference_ping", "locate_single", "locate_batch")

@@ -6,6 +6,9 @@ BIN=.venv/bin
 PORT=${SHIYU_TEST_PG_PORT:-54329}
 only_pg=0; [ "${1:-}" = "--postgres-only" ] && only_pg=1
 
+# PDF reports need Pango and a Chinese font; without them the PDF tests skip (not fail)
+bash scripts/fonts.sh ensure || echo "fonts/poppler not installed: PDF report tests will be skipped" >&2
+
 if [ $only_pg = 0 ]; then
   echo "== lint (ruff, mypy)"
   $BIN/ruff check shiyu tests bench

@@ -21,7 +21,9 @@ from shiyu.metrics.api import router as metrics_router
 from shiyu.notifications.api import router as notifications_router
 from shiyu.open311.api import admin_router as open311_admin_router
 from shiyu.replies.api import router as replies_router
+from shiyu.reports.api import router as reports_router
 from shiyu.routing.api import router as routing_router
+from shiyu.warning.api import router as warnings_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_public_router)
@@ -40,3 +42,5 @@ api_router.include_router(sensors_router)
 api_router.include_router(classifier_router)
 api_router.include_router(routing_router)
 api_router.include_router(replies_router)
+api_router.include_router(warnings_router)
+api_router.include_router(reports_router)

@@ -12,6 +12,8 @@ import typer
 from shiyu.config import get_settings
 from shiyu.duplicates import cli as duplicates_cli
 from shiyu.replies import cli as replies_cli
+from shiyu.reports import cli as reports_cli
+from shiyu.warning import cli as warnings_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Shiyu 市域社会治理平台")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
@@ -32,6 +34,8 @@ routing_app = typer.Typer(no_args_is_help=True, help="Routing suggestions (权�
 app.add_typer(routing_app, name="routing")
 app.add_typer(duplicates_cli.app, name="duplicates")
 app.add_typer(replies_cli.app, name="replies")
+app.add_typer(warnings_cli.app, name="warnings")
+app.add_typer(reports_cli.app, name="report")
 
 
 def _prepare_sqlite_dir(url: str) -> None:

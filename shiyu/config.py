@@ -131,6 +131,51 @@ class Settings(BaseSettings):
     reply_quality_interval_seconds: int = Field(
         default=300, ge=0, description="How often recent replies are scored; 0 disables."
     )
+    # early warning (docs/intelligence.md, "Early warning and hot issues")
+    warning_interval_seconds: int = Field(
+        default=3600, ge=0, description="How often the surge job runs (0 disables it)."
+    )
+    warning_baseline_days: int = Field(
+        default=28, ge=7, le=366, description="Days before the judged day forming its baseline."
+    )
+    warning_alpha: float = Field(
+        default=0.001,
+        gt=0,
+        lt=0.5,
+        description="Upper-tail probability below which a count is a surge.",
+    )
+    warning_min_count: int = Field(
+        default=5, ge=1, description="A surge needs at least this many events on the day."
+    )
+    warning_min_ratio: float = Field(
+        default=2.0, ge=1, description="... and at least this multiple of the baseline mean."
+    )
+    warning_baseline_floor: float = Field(
+        default=0.2, gt=0, description="Baseline mean used when a unit's history is quieter."
+    )
+    warning_levels: list[str] = Field(
+        default_factory=lambda: ["street", "community", "grid"],
+        description="Jurisdiction levels whose daily counts are watched (JSON list).",
+    )
+    warning_notify_roles: list[str] = Field(
+        default_factory=lambda: ["dispatcher", "leader"],
+        description="Roles told about a unit's surge (at the unit, else the nearest unit above).",
+    )
+    repeat_window_days: int = Field(
+        default=30, ge=1, le=366, description="重复投诉: appeals this many days apart at most."
+    )
+    repeat_similarity: float = Field(
+        default=0.5, gt=0, le=1, description="重复投诉: character-bigram cosine of the texts."
+    )
+    repeat_radius_m: float = Field(
+        default=100, gt=0, description="重复投诉: same place = same grid or within this distance."
+    )
+    hot_max_messages: int = Field(
+        default=10_000, ge=10, description="Hot issues: newest events of the period clustered."
+    )
+    hot_link: float = Field(default=0.4, gt=0, le=1, description="Hot issues: neighbour cosine.")
+    hot_attach: float = Field(default=0.3, gt=0, le=1, description="Hot issues: attach cosine.")
+    hot_merge: float = Field(default=0.4, gt=0, le=1, description="Hot issues: merge cosine.")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

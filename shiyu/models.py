@@ -16,4 +16,5 @@ def load_all() -> None:
     import shiyu.notifications.models
     import shiyu.open311.models
     import shiyu.replies.models
-    import shiyu.routing.models  # noqa: F401
+    import shiyu.routing.models
+    import shiyu.warning.models  # noqa: F401

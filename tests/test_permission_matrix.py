@@ -303,6 +303,33 @@ EXPECTED: dict[str, Case] = {
             None,
         ),
     ),
+    # early warning and reports: the command centre (dispatcher) and those overseeing it
+    "GET /api/v1/warnings": Case(
+        READERS,
+        lambda w: ("/api/v1/warnings", None),
+        lambda w: (f"/api/v1/warnings?jurisdiction={w.street_b}", None),
+    ),
+    "GET /api/v1/warnings/hot-issues": Case(
+        READERS,
+        lambda w: ("/api/v1/warnings/hot-issues?start=2025-03-01&end=2025-04-01", None),
+        lambda w: (f"/api/v1/warnings/hot-issues?jurisdiction={w.street_b}", None),
+    ),
+    "GET /api/v1/warnings/repeats": Case(
+        READERS,
+        lambda w: ("/api/v1/warnings/repeats", None),
+        lambda w: (f"/api/v1/warnings/repeats?jurisdiction={w.street_b}", None),
+    ),
+    # the first allowed role acknowledges street A's warning (200), the next ones get 409
+    "POST /api/v1/warnings/{warning_id}/acknowledge": Case(
+        frozenset({"dispatcher", "leader", "admin"}),
+        lambda w: (f"/api/v1/warnings/{_warning(w, w.street_a)}/acknowledge", {}),
+        lambda w: (f"/api/v1/warnings/{_warning(w, w.street_b)}/acknowledge", {}),
+    ),
+    "GET /api/v1/reports/analysis": Case(
+        READERS,
+        lambda w: ("/api/v1/reports/analysis?period=day&date=2025-03-10", None),
+        lambda w: (f"/api/v1/reports/analysis?period=day&jurisdiction={w.street_b}", None),
+    ),
     # 12345 imports: dispatchers hold hotline:import, but only city and district centres may
     # use it (street-level dispatchers get 403 hotline.level); tested in tests/intake
     "GET /api/v1/intake/hotline/mappings": Case(
@@ -433,6 +460,46 @@ def _hotline_job(w: World, unit_code: str) -> int:
     session.add(job)
     session.commit()
     return job.id
+
+
+def _warning(w: World, unit_code: str) -> int:
+    """A stored surge warning of `unit_code` (committed for the server); one per unit."""
+    from datetime import date
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from shiyu.jurisdiction.models import Jurisdiction
+    from shiyu.warning.models import EarlyWarning
+
+    session = object_session(w.dep_a)
+    assert session is not None
+    found = session.scalars(select(EarlyWarning).where(EarlyWarning.unit_code == unit_code)).first()
+    if found is not None:
+        return found.id
+    unit = session.get(Jurisdiction, unit_code)
+    assert unit is not None
+    warning = EarlyWarning(
+        kind="surge",
+        unit_code=unit.code,
+        unit_path=unit.path,
+        unit_level=unit.level,
+        category_code="*",
+        day=date(2025, 3, 29),
+        count=9,
+        baseline_mean=1.0,
+        baseline_var=0.0,
+        baseline_days=28,
+        model="poisson",
+        p_value=1e-6,
+        title="测试预警",
+        status="open",
+        notified=0,
+        ack_note="",
+    )
+    session.add(warning)
+    session.commit()
+    return warning.id
 
 
 def _route_keys() -> set[str]:

@@ -75,4 +75,12 @@ def build(db: Database, settings: Settings) -> Scheduler:
             settings.reply_quality_interval_seconds,
             lambda: reply_jobs.score_recent(db, settings),
         )
+    if settings.warning_interval_seconds > 0:
+        from shiyu.warning import jobs as warning_jobs
+
+        scheduler.add(
+            "warning.surges",
+            settings.warning_interval_seconds,
+            lambda: warning_jobs.run(db, settings),
+        )
     return scheduler

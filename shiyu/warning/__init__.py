@@ -1,0 +1,1 @@
+"""Early warning (预警): surges of daily counts, repeated appeals and hot issues."""
