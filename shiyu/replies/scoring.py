@@ -25,9 +25,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-import jieba  # type: ignore[import-untyped]
-import jieba.analyse  # type: ignore[import-untyped]
-
 from shiyu.kit import text as kit_text
 
 WEIGHTS = {"relevance": 0.30, "completeness": 0.50, "timeliness": 0.20}
@@ -82,6 +79,11 @@ _ready = False
 
 
 def _keywords(text: str, top: int) -> list[tuple[str, float]]:
+    # late: jieba.analyse loads its IDF table on import, which a server's job thread should
+    # not pay for until there is a reply to score
+    import jieba  # type: ignore[import-untyped]
+    import jieba.analyse  # type: ignore[import-untyped]
+
     global _ready
     if not _ready:
         with _lock:
