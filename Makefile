@@ -1,6 +1,7 @@
 # Shiyu: two commands do all set-up.
 #   make demo   install, migrate, build the demo city (SQLite in ./var/) and serve on :8000
-#   make test   install, start a throwaway PostgreSQL, run the suite on SQLite and PostgreSQL
+#   make test   install, build the web app and run vitest, start a throwaway PostgreSQL, run the
+#               suite (browser tests included) on SQLite and PostgreSQL
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

@@ -6,6 +6,9 @@ BIN=.venv/bin
 PORT=${SHIYU_TEST_PG_PORT:-54329}
 only_pg=0; [ "${1:-}" = "--postgres-only" ] && only_pg=1
 
+# the browser tests (tests/web) need Debian's Chromium and the built web app (`make web`)
+bash scripts/chromium.sh
+
 if [ $only_pg = 0 ]; then
   echo "== lint (ruff, mypy)"
   $BIN/ruff check shiyu tests bench

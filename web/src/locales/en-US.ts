@@ -46,7 +46,7 @@ const en: typeof zh = {
     suggestedCategory: 'Suggested category', suggestedUnit: 'Suggested unit', duplicates: 'Possible duplicates',
     children: 'Merged events', counts: 'To-do counts', total: 'Total', open: 'Open', at: 'Time',
     actor: 'By', action: 'Action', fromTo: 'Status', note: 'Note', role: 'Role',
-    signed: 'Signed', replied: 'Replied', active: 'Active', rework: 'Rework', reopen: 'Reopened',
+    reportAction: 'Reported', signed: 'Signed', replied: 'Replied', active: 'Active', rework: 'Rework', reopen: 'Reopened',
     returns: 'Returned', escalations: 'Escalated', download: 'Download', mapHint: 'Event position (offline base map)',
     actionDone: 'Done: {action}', reload: 'Reload', todoTitle: 'My to-do',
     loaded: '{n} loaded',

@@ -45,7 +45,7 @@ export default {
     suggestedCategory: '建议类别', suggestedUnit: '建议承办单位', duplicates: '疑似重复事件',
     children: '并入的事件', counts: '待办统计', total: '合计', open: '打开', at: '时间',
     actor: '操作人', action: '操作', fromTo: '状态变化', note: '说明', role: '角色',
-    signed: '签收', replied: '反馈', active: '在办', rework: '返工', reopen: '重办',
+    reportAction: '上报', signed: '签收', replied: '反馈', active: '在办', rework: '返工', reopen: '重办',
     returns: '退单', escalations: '上报', download: '下载', mapHint: '地图仅显示事件位置（离线底图）',
     actionDone: '操作成功：{action}', reload: '刷新详情', todoTitle: '我的待办',
     loaded: '已加载 {n} 条',
