@@ -21,6 +21,7 @@ from tests.factories.world import World, create_world
 from tests.helpers import server_process
 
 COMMUNITY_DISPATCHER = "dispatcher_community_a"
+DISTRICT_DISPATCHER = "dispatcher_district_a"
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 #: Without the background-networking flags Chromium floods the closed network with retries.
@@ -70,6 +71,13 @@ def live() -> Iterator[Live]:
                 username=COMMUNITY_DISPATCHER,
                 roles=["dispatcher"],
                 jurisdiction_code=world.grid_a[:12],
+            )
+            # 12345 orders arrive at a district (or the city) centre
+            create_user(
+                session,
+                username=DISTRICT_DISPATCHER,
+                roles=["dispatcher"],
+                jurisdiction_code=world.city.districts[0],
             )
             session.commit()
             session.expunge_all()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.factories.auth import PASSWORD
-from tests.web.conftest import COMMUNITY_DISPATCHER, Live, shot
+from tests.web.conftest import COMMUNITY_DISPATCHER, DISTRICT_DISPATCHER, Live, shot
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">井盖缺失'
 
@@ -164,12 +164,31 @@ def test_expired_login_keeps_the_typed_text(live: Live, page: Any) -> None:
 
 
 def test_hotline_import_shows_the_error_report(live: Live, page: Any, tmp_path: Any) -> None:
+    # a street centre does not import 12345 orders: no menu
     login(page, live, "dispatcher_a")
+    assert page.locator("[data-test=menu-hotline]").count() == 0
+    logout(page)
+    login(page, live, DISTRICT_DISPATCHER)
     page.click("[data-test=menu-hotline]")
-    page.locator("[data-test=import-start]").wait_for()
-    bad = tmp_path / "12345-bad.csv"
-    bad.write_text("工单编号,标题\nA1,\n", encoding="utf-8")
-    page.set_input_files("[data-test=import-file]", str(bad))
+    page.locator("[data-test=import-mapping]", has_text="appeals").wait_for()
+    # a file without the mapping's columns: the whole file is refused with a clear message
+    wrong = tmp_path / "12345-wrong-columns.csv"
+    wrong.write_text("工单编号,标题\nA1,\n", encoding="utf-8")
+    page.set_input_files("[data-test=import-file]", str(wrong))
     page.click("[data-test=import-start]")
-    page.locator("[data-test=import-report], [data-test=import-error]").first.wait_for()
+    assert "message_id" in page.locator("[data-test=import-error]").inner_text()
+    # good and bad rows: the good ones are imported, every bad one is listed with its row
+    mixed = tmp_path / "12345-mixed.csv"
+    mixed.write_text(
+        "message_id,user,subject,time,detail,label_l1\n"
+        "W1,市民甲,路灯不亮,2026-11-20 08:00:00,幸福路路灯坏了三盏,城乡建设\n"
+        "W2,市民乙,,not-a-time,<b>没有标题</b>,城乡建设\n",
+        encoding="utf-8",
+    )
+    page.set_input_files("[data-test=import-file]", str(mixed))
+    page.click("[data-test=import-start]")
+    report = page.locator("[data-test=import-report]")
+    report.wait_for()
+    errors = page.locator("[data-test=import-errors]").inner_text()
+    assert "3" in errors  # the bad row is row 3 (the header is row 1)
     shot(page, "08-hotline-import")

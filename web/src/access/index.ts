@@ -21,6 +21,17 @@ export function offeredActions<T extends { action: string }>(table: readonly T[]
   return table.filter((row) => open.has(row.action))
 }
 
+export interface RouteAccess {
+  authority?: string[]
+  levels?: string[]
+}
+
+/** Whether a user with `codes` at `level` may open a page with this route meta. */
+export function canOpen(codes: Codes, level: string | undefined, meta: RouteAccess | undefined): boolean {
+  if (!hasAnyCode(codes, meta?.authority)) return false
+  return !meta?.levels || meta.levels.includes(level ?? '')
+}
+
 let currentCodes: () => Codes = () => []
 
 export function bindCodes(source: () => Codes): void {

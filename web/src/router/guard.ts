@@ -1,6 +1,6 @@
 import type { Router } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
-import { hasAnyCode } from '@/access'
+import { canOpen } from '@/access'
 import { t } from '@/locales'
 
 export function installGuard(router: Router): void {
@@ -15,7 +15,7 @@ export function installGuard(router: Router): void {
       auth.setToken(null)
       return { name: 'login', query: { redirect: to.fullPath, expired: '1' } }
     }
-    if (!hasAnyCode(auth.codes, to.meta.authority)) return { name: 'forbidden' }
+    if (!canOpen(auth.codes, auth.me?.level, to.meta)) return { name: 'forbidden' }
     return true
   })
   router.afterEach((to) => {

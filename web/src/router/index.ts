@@ -9,6 +9,9 @@ declare module 'vue-router' {
     order?: number
     /** any of these permission codes opens the page */
     authority?: string[]
+    /** jurisdiction levels whose users may open the page (12345 orders arrive at the city
+     * or a district centre) */
+    levels?: string[]
     menu?: boolean
     public?: boolean
   }
