@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shiyu.config import Settings
-from shiyu.errors import NotFound
 from shiyu.landing import router as landing_router
 
 #: Paths owned by the server, never by the web app.
@@ -30,32 +30,45 @@ def dist_dir(settings: Settings) -> Path:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Serve the built app when it exists; otherwise the landing page explains where to go."""
+    """Serve the built app when it exists; otherwise the landing page explains where to go.
+
+    The app is the router's fallback (what runs when no route matched), not a catch-all route,
+    so every route, even one added after this, keeps priority."""
     root = dist_dir(settings)
     if not (root / "index.html").is_file():
         app.include_router(landing_router)
         return
-    app.include_router(_spa_router(root.resolve()))
+    app.router.default = _SpaFallback(root.resolve(), app.router.default)
 
 
-def _spa_router(root: Path) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    index = root / "index.html"
+class _SpaFallback:
+    def __init__(self, root: Path, not_found: ASGIApp) -> None:
+        self.root = root
+        self.index = root / "index.html"
+        self.not_found = not_found
 
-    @router.get("/{path:path}")
-    def spa(request: Request, path: str) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = self._response(scope) if scope["type"] == "http" else None
+        if response is None:
+            # the app's own 404 (JSON error body) for server paths and other methods
+            await self.not_found(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+    def _response(self, scope: Scope) -> Response | None:
+        if scope["method"] not in ("GET", "HEAD"):
+            return None
+        path = str(scope["path"]).lstrip("/")
         if path.startswith(SERVER_PREFIXES) or path in {"api", "open311"}:
-            raise NotFound("接口不存在", code="not_found")
-        file = _static_file(root, path)
+            return None
+        file = _static_file(self.root, path)
         if file is not None:
             cache = _IMMUTABLE if path.startswith("assets/") else _REVALIDATE
             return FileResponse(file, headers={"Cache-Control": cache})
         if path.startswith("assets/"):
-            # a stale index asking for an old bundle: say so rather than answer with HTML
-            raise NotFound("文件不存在")
-        return FileResponse(index, headers={"Cache-Control": _REVALIDATE})
-
-    return router
+            # a stale index asking for an old bundle: a 404 rather than an HTML page
+            return None
+        return FileResponse(self.index, headers={"Cache-Control": _REVALIDATE})
 
 
 def _static_file(root: Path, path: str) -> Path | None:
