@@ -101,9 +101,10 @@ export function toActionIn(action: string, values: ActionValues): ActionIn {
   const body: Record<string, unknown> = { action }
   for (const field of actionFields(action)) {
     if (field === 'photos') continue
-    const value = values[field]
+    const raw = values[field]
+    const value = typeof raw === 'string' ? raw.trim() : raw
     if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) continue
-    body[field] = typeof value === 'string' ? value.trim() : value
+    body[field] = value
   }
   return body as unknown as ActionIn
 }
