@@ -4,13 +4,18 @@ report, jurisdiction isolation, hostile text, field errors and the hotline impor
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import httpx
 
 from tests.factories.auth import PASSWORD
-from tests.web.conftest import COMMUNITY_DISPATCHER, DISTRICT_DISPATCHER, Live, shot
+from tests.web.conftest import (
+    COMMUNITY_DISPATCHER,
+    DISTRICT_DISPATCHER,
+    SCREENSHOTS,
+    Live,
+    shot,
+)
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">井盖缺失'
 
@@ -60,7 +65,7 @@ def take(page: Any, action: str, status: str, fill: dict[str, str] | None = None
 
 
 def choose(page: Any, select: str, option: str) -> None:
-    page.click(select)
+    page.click(select, force=True)
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 
@@ -74,12 +79,14 @@ def test_closed_loop_through_the_workbench(live: Live, page: Any) -> None:
     login(page, live, COMMUNITY_DISPATCHER)
     row = page.locator(f"[data-test=open-{code}]")
     row.wait_for()
-    # first view of the workbench: a full page load to the rendered to-do list
-    started = time.monotonic()
+    # first view of the workbench: from the start of a page load to the rendered to-do list,
+    # timed by the browser itself
     page.reload()
-    row.wait_for()
-    first_view = time.monotonic() - started
-    assert first_view < 2.0, f"the to-do list took {first_view:.2f} s"
+    first_view_ms = page.wait_for_function(
+        f"document.querySelector('[data-test=open-{code}]') && performance.now()", polling=20
+    ).json_value()
+    assert first_view_ms < 2000, f"the to-do list took {first_view_ms:.0f} ms"
+    (SCREENSHOTS / "first-view-ms.txt").write_text(f"{first_view_ms:.0f}\n")
     assert page.locator("[data-test=todo-counts]").is_visible()
     shot(page, "02-workbench-todo")
 
@@ -192,3 +199,20 @@ def test_hotline_import_shows_the_error_report(live: Live, page: Any, tmp_path: 
     errors = page.locator("[data-test=import-errors]").inner_text()
     assert "3" in errors  # the bad row is row 3 (the header is row 1)
     shot(page, "08-hotline-import")
+
+
+def test_language_switch_changes_the_app_and_element_plus(live: Live, page: Any) -> None:
+    login(page, live, "dispatcher_a")
+    page.locator("[data-test=todo-table]").wait_for()
+    choose(page, "#lang-select", "English")
+    page.locator("h1", has_text="My to-do").wait_for()
+    # Element Plus's own texts follow (the select placeholder)
+    wrapper = page.locator("#f-channel").locator(
+        "xpath=ancestor::div[contains(@class, 'el-select__wrapper')]"
+    )
+    assert wrapper.inner_text().strip() == "Select"
+    shot(page, "09-workbench-en-US")
+    page.reload()
+    page.locator("h1", has_text="My to-do").wait_for()
+    choose(page, "#lang-select", "简体中文")
+    page.locator("h1", has_text="我的待办").wait_for()
