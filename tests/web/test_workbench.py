@@ -4,6 +4,9 @@ report, jurisdiction isolation, hostile text, field errors and the hotline impor
 from __future__ import annotations
 
 import re
+import struct
+import zlib
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +21,23 @@ from tests.web.conftest import (
 )
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">井盖缺失'
+
+
+def _png(width: int, height: int) -> bytes:
+    """A real (orange) PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\xf0\x80\x20" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def report_as_resident(live: Live, title: str) -> str:
@@ -69,7 +89,7 @@ def choose(page: Any, select: str, option: str) -> None:
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 
-def test_closed_loop_through_the_workbench(live: Live, page: Any) -> None:
+def test_closed_loop_through_the_workbench(live: Live, page: Any, tmp_path: Path) -> None:
     code = report_as_resident(live, HOSTILE)
 
     page.goto(live.base + "/")
@@ -114,7 +134,18 @@ def test_closed_loop_through_the_workbench(live: Live, page: Any) -> None:
     login(page, live, "department_handler_a")
     page.goto(f"{live.base}/events/{code}")
     take(page, "sign", "已签收")
-    take(page, "reply", "已反馈", {"[data-test=action-reply]": "已补装井盖并设置警示标志。"})
+    page.click("[data-test=action-reply]")
+    form = page.locator("[data-test=action-form-reply]")
+    form.locator("[data-test=action-reply]").fill("已补装井盖并设置警示标志。")
+    photo = tmp_path / "after.png"
+    photo.write_bytes(_png(48, 32))
+    form.locator("#act-photos").set_input_files(str(photo))
+    form.locator("[data-test=action-submit]").click()
+    page.locator("[data-test=detail-status]", has_text="已反馈").wait_for()
+    # the photo is fetched with the token and shown
+    page.wait_for_function(
+        "[...document.querySelectorAll('.photo img')].some(i => i.naturalWidth === 48)"
+    )
     logout(page)
 
     login(page, live, COMMUNITY_DISPATCHER)
