@@ -8,6 +8,8 @@ only_pg=0; [ "${1:-}" = "--postgres-only" ] && only_pg=1
 
 # PDF reports need Pango and a Chinese font; without them the PDF tests skip (not fail)
 bash scripts/fonts.sh ensure || echo "fonts/poppler not installed: PDF report tests will be skipped" >&2
+# the browser tests (tests/web) need Debian's Chromium and the built web app (`make web`)
+bash scripts/chromium.sh
 
 if [ $only_pg = 0 ]; then
   echo "== lint (ruff, mypy)"

@@ -12,10 +12,10 @@ from shiyu.api import api_router
 from shiyu.config import Settings, get_settings
 from shiyu.db import Database
 from shiyu.health.api import router as health_router
-from shiyu.landing import router as landing_router
 from shiyu.logs import configure_logging
 from shiyu.middleware import RequestContextMiddleware, install_error_handlers
 from shiyu.open311.api import router as open311_router
+from shiyu.web import install as install_web
 from shiyu.worker.scheduler import build as build_scheduler
 
 
@@ -53,7 +53,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(open311_router)
-    app.include_router(landing_router)
+    install_web(app, settings)
     return app
 
 

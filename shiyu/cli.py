@@ -96,6 +96,22 @@ def serve(
 
 
 @app.command()
+def openapi(
+    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output")] = None,
+) -> None:
+    """Print the OpenAPI document (the web app's typed client is generated from it)."""
+    from shiyu.app import create_app
+
+    text = json.dumps(create_app().openapi(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"OpenAPI document written to {out}")
+
+
+@app.command()
 def demo(
     seed: Annotated[int | None, typer.Option(help="Seed of the synthetic city")] = None,
 ) -> None:

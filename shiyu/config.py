@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         "JSON list); empty: derived from the secret key.",
     )
     upload_dir: str = Field(default="var/uploads", description="Where attachments are stored.")
+    web_dist: str = Field(
+        default="",
+        description="The built web app served at / (empty: web/dist next to the shiyu package; "
+        "absent: a small landing page).",
+    )
     upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     hotline_upload_max_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="Largest 12345 file accepted by the API."
