@@ -6,15 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from shiyu import __version__
+from shiyu import __version__, openapi
 from shiyu.api import api_router
 from shiyu.config import Settings, get_settings
 from shiyu.db import Database
 from shiyu.health.api import router as health_router
 from shiyu.landing import router as landing_router
 from shiyu.logs import configure_logging
-from shiyu.middleware import RequestContextMiddleware, install_error_handlers
+from shiyu.middleware import (
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    install_error_handlers,
+)
 from shiyu.open311.api import router as open311_router
 from shiyu.worker.scheduler import build as build_scheduler
 
@@ -49,7 +54,18 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    if settings.cors_origins:  # empty: same origin only, so no CORS headers at all
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Content-Disposition"],
+            max_age=600,
+        )
     install_error_handlers(app)
+    openapi.install(app)
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(open311_router)

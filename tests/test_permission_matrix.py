@@ -91,7 +91,7 @@ EXPECTED: dict[str, Case] = {
             {
                 "username": "newbie",
                 "display_name": "新人",
-                "password": "Abcdef123",
+                "password": "Gxq-pass-2041",
                 "roles": ["mediator"],
                 "jurisdiction_code": w.street_a,
             },
@@ -101,7 +101,7 @@ EXPECTED: dict[str, Case] = {
             {
                 "username": "newbie_b",
                 "display_name": "新人",
-                "password": "Abcdef123",
+                "password": "Gxq-pass-2041",
                 "roles": ["mediator"],
                 "jurisdiction_code": w.street_b,
             },
