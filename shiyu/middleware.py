@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shiyu.errors import ShiyuError
 from shiyu.logs import request_id_var
+from shiyu.privacy import views as personal_data_views
 
 log = logging.getLogger("shiyu.http")
 _RID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
@@ -48,6 +49,8 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if _RID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        # set here, in the request's own context, so the handler's worker threads share it
+        views_token = personal_data_views.begin(scope["method"], scope["path"])
         started = time.perf_counter()
         status = 500
 
@@ -92,6 +95,7 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+            personal_data_views.end(views_token)
 
 
 # A Vue SPA served from the same origin: its own scripts only; Element Plus sets inline styles;
