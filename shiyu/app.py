@@ -21,6 +21,8 @@ from shiyu.middleware import (
     install_error_handlers,
 )
 from shiyu.open311.api import router as open311_router
+from shiyu.ops.prometheus import MetricsMiddleware
+from shiyu.ops.prometheus import router as prometheus_router
 from shiyu.worker.scheduler import build as build_scheduler
 
 
@@ -55,6 +57,7 @@ def create_app(
     app.state.db = db
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:  # empty: same origin only, so no CORS headers at all
         app.add_middleware(
             CORSMiddleware,
@@ -67,6 +70,7 @@ def create_app(
     install_error_handlers(app)
     openapi.install(app)
     app.include_router(health_router)
+    app.include_router(prometheus_router)
     app.include_router(api_router)
     app.include_router(open311_router)
     app.include_router(landing_router)
