@@ -97,10 +97,24 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "<unmatched>"
             self.registry.observe_request(
-                scope["method"], route, status, time.perf_counter() - started
+                scope["method"], route_template(scope), status, time.perf_counter() - started
             )
+
+
+def route_template(scope: Scope) -> str:
+    """The full template of the matched route ("/api/v1/events/{code}"). FastAPI reports the
+    route as declared in its router, without the prefixes it was included under; the prefix
+    is what precedes the filled-in template in the requested path."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if not template:
+        return "<unmatched>"
+    filled = template
+    for name, value in (scope.get("path_params") or {}).items():
+        filled = filled.replace("{" + name + "}", str(value))
+    path: str = scope["path"]
+    return path[: len(path) - len(filled)] + template if path.endswith(filled) else template
 
 
 def _escape(value: str) -> str:
