@@ -32,7 +32,9 @@ class TestUsers:
         assert body["role_codes"] == ["dispatcher"]
         assert body["jurisdiction_code"] == world.street_a
         assert "password" not in body and "password_hash" not in body
-        me = client.get("/api/v1/auth/me", headers=login(client, "new_user", "Gxq-pass-2041")).json()
+        me = client.get(
+            "/api/v1/auth/me", headers=login(client, "new_user", "Gxq-pass-2041")
+        ).json()
         assert me["scope_path"].endswith(f"/{world.street_a}/")
 
     def test_duplicate_username(self, client: httpx.Client, world: World) -> None:
