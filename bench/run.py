@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench import bench_events, bench_sweep
+from bench import bench_events, bench_fuzz, bench_sweep
 from bench.inproc import measure_index
 from bench.load import run_load
 from bench.points import CITY_BBOX, random_points
@@ -41,6 +41,7 @@ from bench.server import Server, build_demo
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "var" / "bench" / "latest.json"
 DEFAULT_PASSWORD = "Shiyu@2026"  # the documented demo password (SHIYU_DEMO_PASSWORD)
+DEFAULT_SECRET_KEY_FOR_FUZZ = "change-me-development-only"  # shiyu.config's development default
 BATCH_SIZE = 10_000
 BATCH_BODIES = 4
 SINGLE_POINTS = 100_000
@@ -84,6 +85,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="also load this many open events and time the deadline sweep (bench.bench_sweep; "
         "1000000 with --postgres for the issue's target)",
+    )
+    p.add_argument(
+        "--fuzz-requests",
+        type=int,
+        default=0,
+        help="also fuzz the served demo city with schemathesis (every check) for at least this "
+        "many requests, last (bench.bench_fuzz; 5000 for the issue's long run)",
     )
     args = p.parse_args(argv)
     if args.duration is None:
@@ -311,6 +319,19 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             server_pid=server.pid,
             seed=args.seed,
         )
+        fuzz = None
+        if args.fuzz_requests > 0:  # last: fuzzing writes odd records into the demo city
+            log(f"schemathesis, every check, at least {args.fuzz_requests} requests ...")
+            secret = env.get("SHIYU_SECRET_KEY", DEFAULT_SECRET_KEY_FOR_FUZZ)
+            fuzz = bench_fuzz.measure(
+                server.base_url,
+                database_url,
+                secret,
+                requests=args.fuzz_requests,
+                seed=args.seed,
+                tmp=tmp,
+            )
+            log(f"  {fuzz['requests']} requests, {fuzz['failures']} failures")
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"the server died during the run:\n{server.log_tail()}")
     except BaseException:
@@ -337,6 +358,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         http["locate_single"]["points_per_s"], inproc["locate_single"]["points_per_s"]
     )
     report["measurements"] = {**http, "index_in_process": inproc, "event_creation": creation}
+    if fuzz is not None:
+        report["measurements"]["fuzz"] = fuzz
     if args.sweep_rows > 0:
         log(f"deadline sweep over {args.sweep_rows:,} loaded open events ...")
         report["measurements"]["sweep"] = _measure_sweep(database_url, args.sweep_rows)
