@@ -16,6 +16,7 @@ from shiyu.health.api import router as health_router
 from shiyu.landing import router as landing_router
 from shiyu.logs import configure_logging
 from shiyu.middleware import (
+    LiteralRouteMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
     install_error_handlers,
@@ -57,6 +58,7 @@ def create_app(
     app.state.db = db
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(LiteralRouteMiddleware, api=app)
     app.add_middleware(MetricsMiddleware)
     if settings.cors_origins:  # empty: same origin only, so no CORS headers at all
         app.add_middleware(

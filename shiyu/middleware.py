@@ -176,6 +176,48 @@ def allowed_methods(app: Any, path: str) -> list[str]:
     return sorted({m for params, methods in matches if params == fewest for m in methods})
 
 
+def shadowed_literals(app: Any) -> dict[str, list[str]]:
+    """Literal paths (/jurisdictions/import) that a parameterised template (/jurisdictions/
+    {code}) also matches, with the methods the literal one serves."""
+    paths = app.openapi().get("paths", {})
+    templates = [
+        re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(t)) + "$")
+        for t in paths
+        if "{" in t
+    ]
+    return {
+        path: sorted(m.upper() for m in item if m in _HTTP_METHODS)
+        for path, item in paths.items()
+        if "{" not in path and any(t.match(path) for t in templates)
+    }
+
+
+class LiteralRouteMiddleware:
+    """`GET /api/v1/jurisdictions/import` is not `GET /api/v1/jurisdictions/{code}` with the
+    code "import": a path that names a resource of its own answers 405 for the methods that
+    resource does not serve (found by fuzzing: the router fell through to the template)."""
+
+    def __init__(self, app: ASGIApp, *, api: Any) -> None:
+        self.app = app
+        self.api = api
+        self.literals: dict[str, list[str]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self.literals is None:
+                self.literals = shadowed_literals(self.api)
+            allowed = self.literals.get(scope["path"])
+            if allowed is not None and scope["method"] not in allowed:
+                response = JSONResponse(
+                    _body("method_not_allowed", "Method Not Allowed"),
+                    status_code=405,
+                    headers={"Allow": ", ".join(allowed)},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 _HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 

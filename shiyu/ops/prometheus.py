@@ -107,10 +107,10 @@ def route_template(scope: Scope) -> str:
     route as declared in its router, without the prefixes it was included under; the prefix
     is what precedes the filled-in template in the requested path."""
     route = scope.get("route")
-    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    template: str | None = getattr(route, "path_format", None) or getattr(route, "path", None)
     if not template:
         return "<unmatched>"
-    filled = template
+    filled: str = template
     for name, value in (scope.get("path_params") or {}).items():
         filled = filled.replace("{" + name + "}", str(value))
     path: str = scope["path"]

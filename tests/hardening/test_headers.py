@@ -105,6 +105,14 @@ class TestOpenApi:
         literal = client.put("/api/v1/jurisdictions/import")
         assert literal.headers["allow"] == "POST"
 
+    def test_a_literal_path_is_not_the_template_beside_it(self, client: httpx.Client) -> None:
+        """Fuzzing: GET /jurisdictions/import was routed to GET /jurisdictions/{code}."""
+        resp = client.get("/api/v1/jurisdictions/import")
+        assert resp.status_code == 405
+        assert resp.headers["allow"] == "POST"
+        assert resp.json()["error"]["code"] == "method_not_allowed"
+        assert client.post("/api/v1/events/todo").headers["allow"] == "GET"
+
 
 class TestDatabaseRefusals:
     def test_huge_ids_are_422_not_500(self, client: httpx.Client, world: World) -> None:
