@@ -50,7 +50,7 @@ def test_bounded_fuzz_run_finds_no_server_error_or_schema_violation(
         base, token, workdir=tmp_path, max_examples=4, phases="examples,fuzzing"
     )
     assert result["requests"] >= 200
-    assert not result["errors"], result["errors"]
+    logs = "\n".join(Path(p).read_text()[-6000:] for p in result["logs"])
+    assert not result["errors"], f"{result['errors']}\n{logs}"
     failing = {k: v for k, v in result["failures_by_check"].items() if k not in INPUT_CHECKS}
-    logs = "\n".join(Path(p).read_text()[-4000:] for p in result["logs"])
     assert not failing, f"{failing}\n{logs}"

@@ -19,7 +19,7 @@ def test_operations_guide_has_the_current_reference() -> None:
 def test_reference_lists_every_setting() -> None:
     ref = reference()
     assert ref.startswith(BEGIN) and ref.endswith(END)
-    for name in make_settings("sqlite://").model_fields:
+    for name in type(make_settings("sqlite://")).model_fields:
         assert f"`SHIYU_{name.upper()}`" in ref
 
 
