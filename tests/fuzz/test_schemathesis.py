@@ -5,7 +5,7 @@ harness; this one sends a few hundred requests so that CI stays fast.
 
 What must be zero: server errors, answers whose status, content type, headers or body the
 OpenAPI document does not describe, and wrong `Allow` headers. Two checks judge the *input*
-side and are reported but not failed on (see the report in docs/operations.md):
+side and are reported but not failed on (see docs/operations.md §8):
 - "Schema-valid request rejected": business rules a JSON Schema cannot state (a code that
   names no record, a weak password, a date range the wrong way round) answer 422;
 - "Schema-violating request accepted": pydantic's lax mode reads `false` as 0 for numbers.
