@@ -20,6 +20,7 @@ from shiyu.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
     install_error_handlers,
+    shadowed_literals,
 )
 from shiyu.open311.api import router as open311_router
 from shiyu.ops.prometheus import MetricsMiddleware
@@ -38,6 +39,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # built before the first request, not during it (generating the document takes time)
+        _app.state.literal_routes = shadowed_literals(_app)
         scheduler = build_scheduler(db, settings) if run_jobs else None
         if scheduler:
             scheduler.start()

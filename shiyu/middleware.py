@@ -204,8 +204,10 @@ class LiteralRouteMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if self.literals is None:
-                self.literals = shadowed_literals(self.api)
+            if self.literals is None:  # the lifespan normally built it already
+                self.literals = getattr(self.api.state, "literal_routes", None)
+                if self.literals is None:
+                    self.literals = shadowed_literals(self.api)
             allowed = self.literals.get(scope["path"])
             if allowed is not None and scope["method"] not in allowed:
                 response = JSONResponse(
