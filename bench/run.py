@@ -32,7 +32,14 @@ from typing import Any
 
 import httpx
 
-from bench import bench_classify, bench_duplicates, bench_events, bench_sweep, bench_warning
+from bench import (
+    bench_classify,
+    bench_duplicates,
+    bench_events,
+    bench_fuzz,
+    bench_sweep,
+    bench_warning,
+)
 from bench.inproc import measure_index
 from bench.load import run_load
 from bench.points import CITY_BBOX, random_points
@@ -41,6 +48,7 @@ from bench.server import Server, build_demo
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "var" / "bench" / "latest.json"
 DEFAULT_PASSWORD = "Shiyu@2026"  # the documented demo password (SHIYU_DEMO_PASSWORD)
+DEFAULT_SECRET_KEY_FOR_FUZZ = "change-me-development-only"  # shiyu.config's development default
 BATCH_SIZE = 10_000
 BATCH_BODIES = 4
 SINGLE_POINTS = 100_000
@@ -103,6 +111,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also measure early warning: surge detection over 5,000 grids × 50 categories × "
         "365 days, its SQL aggregation and hot issues on hot.csv (bench.bench_warning)",
+    )
+    p.add_argument(
+        "--fuzz-requests",
+        type=int,
+        default=0,
+        help="also fuzz the served demo city with schemathesis (every check) for at least this "
+        "many requests, last (bench.bench_fuzz; 5000 for the issue's long run)",
     )
     args = p.parse_args(argv)
     if args.duration is None:
@@ -330,6 +345,19 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             server_pid=server.pid,
             seed=args.seed,
         )
+        fuzz = None
+        if args.fuzz_requests > 0:  # last: fuzzing writes odd records into the demo city
+            log(f"schemathesis, every check, at least {args.fuzz_requests} requests ...")
+            secret = env.get("SHIYU_SECRET_KEY", DEFAULT_SECRET_KEY_FOR_FUZZ)
+            fuzz = bench_fuzz.measure(
+                server.base_url,
+                database_url,
+                secret,
+                requests=args.fuzz_requests,
+                seed=args.seed,
+                tmp=tmp,
+            )
+            log(f"  {fuzz['requests']} requests, {fuzz['failures']} failures")
         if server.proc is not None and server.proc.poll() is not None:
             raise RuntimeError(f"the server died during the run:\n{server.log_tail()}")
     except BaseException:
@@ -356,6 +384,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         http["locate_single"]["points_per_s"], inproc["locate_single"]["points_per_s"]
     )
     report["measurements"] = {**http, "index_in_process": inproc, "event_creation": creation}
+    if fuzz is not None:
+        report["measurements"]["fuzz"] = fuzz
     if args.sweep_rows > 0:
         log(f"deadline sweep over {args.sweep_rows:,} loaded open events ...")
         report["measurements"]["sweep"] = _measure_sweep(database_url, args.sweep_rows)

@@ -6,15 +6,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from shiyu import __version__
+from shiyu import __version__, openapi
 from shiyu.api import api_router
 from shiyu.config import Settings, get_settings
 from shiyu.db import Database
 from shiyu.health.api import router as health_router
 from shiyu.logs import configure_logging
-from shiyu.middleware import RequestContextMiddleware, install_error_handlers
+from shiyu.middleware import (
+    LiteralRouteMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    install_error_handlers,
+    shadowed_literals,
+)
 from shiyu.open311.api import router as open311_router
+from shiyu.ops.prometheus import MetricsMiddleware
+from shiyu.ops.prometheus import router as prometheus_router
 from shiyu.web import install as install_web
 from shiyu.worker.scheduler import build as build_scheduler
 
@@ -30,6 +39,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # built before the first request, not during it (generating the document takes time)
+        _app.state.literal_routes = shadowed_literals(_app)
         scheduler = build_scheduler(db, settings) if run_jobs else None
         if scheduler:
             scheduler.start()
@@ -49,8 +60,22 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(LiteralRouteMiddleware, api=app)
+    app.add_middleware(MetricsMiddleware)
+    if settings.cors_origins:  # empty: same origin only, so no CORS headers at all
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Content-Disposition"],
+            max_age=600,
+        )
     install_error_handlers(app)
+    openapi.install(app)
     app.include_router(health_router)
+    app.include_router(prometheus_router)
     app.include_router(api_router)
     app.include_router(open311_router)
     install_web(app, settings)

@@ -36,6 +36,10 @@ app.add_typer(duplicates_cli.app, name="duplicates")
 app.add_typer(replies_cli.app, name="replies")
 app.add_typer(warnings_cli.app, name="warnings")
 app.add_typer(reports_cli.app, name="report")
+keys_app = typer.Typer(no_args_is_help=True, help="Encryption keys of personal data at rest.")
+app.add_typer(keys_app, name="keys")
+config_app = typer.Typer(no_args_is_help=True, help="Settings (SHIYU_* environment variables).")
+app.add_typer(config_app, name="config")
 
 
 def _prepare_sqlite_dir(url: str) -> None:
@@ -549,6 +553,77 @@ def routing_accuracy(weeks: Annotated[int, typer.Option(min=1, max=104)] = 8) ->
         report = routing.accuracy(session, weeks=weeks)
     db.dispose()
     typer.echo(report.model_dump_json())
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new key; put it first in SHIYU_ENCRYPTION_KEYS, then run `shiyu keys rotate`."""
+    from shiyu.privacy import keys
+
+    typer.echo(keys.generate_key())
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction")] = 500,
+    dry_run: Annotated[bool, typer.Option(help="Count only, write nothing")] = False,
+) -> None:
+    """Re-encrypt personal data under the first key (idempotent, resumable, audited)."""
+    from dataclasses import asdict
+
+    from shiyu.privacy import keys
+
+    db = _database()
+    try:
+        report = keys.rotate(db, get_settings(), batch_size=batch_size, dry_run=dry_run)
+    except keys.RotationBusy as exc:
+        typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    out = {**asdict(report), "rotated": report.rotated, "unreadable": report.unreadable}
+    typer.echo(json.dumps(out, ensure_ascii=False))
+    if report.unreadable:
+        raise typer.Exit(3)  # some values need a key that is not configured
+
+
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Backup file to write")],
+) -> None:
+    """Back up the database while it runs (SQLite online backup, or pg_dump custom format)."""
+    from shiyu.ops import backup as ops
+
+    try:
+        outcome = ops.backup(get_settings(), out)
+    except ops.BackupError as exc:
+        typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(outcome.__dict__, ensure_ascii=False))
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Option("--from", help="Backup file made by `shiyu backup`")],
+    force: Annotated[bool, typer.Option(help="Overwrite a database that holds data")] = False,
+) -> None:
+    """Restore a backup into the configured database (stop the servers first)."""
+    from shiyu.ops import backup as ops
+
+    try:
+        outcome = ops.restore(get_settings(), source, force=force)
+    except ops.BackupError as exc:
+        typer.echo(json.dumps({"error": str(exc)}, ensure_ascii=False), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(outcome.__dict__, ensure_ascii=False))
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print the configuration reference (markdown) generated from the settings."""
+    from shiyu.ops.configref import reference
+
+    typer.echo(reference())
 
 
 def main() -> None:

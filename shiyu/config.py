@@ -181,6 +181,25 @@ class Settings(BaseSettings):
     hot_link: float = Field(default=0.4, gt=0, le=1, description="Hot issues: neighbour cosine.")
     hot_attach: float = Field(default=0.3, gt=0, le=1, description="Hot issues: attach cosine.")
     hot_merge: float = Field(default=0.4, gt=0, le=1, description="Hot issues: merge cosine.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose browser pages may call the API "
+        "(JSON list); empty: same origin only, no CORS headers at all.",
+    )
+    https: bool = Field(
+        default=False,
+        description="Served over HTTPS (by the reverse proxy): send Strict-Transport-Security.",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="Bearer token for GET /metrics from other hosts; empty: loopback clients "
+        "only (the proxy must not forward /metrics).",
+    )
+    pg_bin_dir: str = Field(
+        default="",
+        description="Directory of pg_dump/pg_restore for `shiyu backup`/`restore`; empty: "
+        "PATH, then /usr/lib/postgresql/15/bin.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

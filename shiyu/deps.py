@@ -37,6 +37,19 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
         else:
             session.commit()
+    _audit_personal_data_views(db)
+
+
+def _audit_personal_data_views(db: Database) -> None:
+    """One `personal_data.view` audit record for a request that showed unmasked personal
+    data, in its own short write transaction (the request's may have been read-only)."""
+    from shiyu.privacy import views  # late: privacy -> audit -> auth.access -> this module
+
+    log = views.pending()
+    if log is None:
+        return
+    with db.transaction() as session:
+        views.flush(session, log)
 
 
 # scope="function": commit before the response is sent, so a client that got 201 can read it.

@@ -25,6 +25,9 @@ PUBLIC_ROUTES = {
     "POST /api/v1/auth/token",
     "GET /healthz",
     "GET /api/v1/ping",
+    # Prometheus scrape: no user token; loopback clients or SHIYU_METRICS_TOKEN (403 otherwise,
+    # tested in tests/ops/test_metrics.py)
+    "GET /metrics",
     # residents without an account: tested in tests/intake (code + phone, rate limits)
     "POST /api/v1/public/events",
     "GET /api/v1/public/events/{code}",
@@ -91,7 +94,7 @@ EXPECTED: dict[str, Case] = {
             {
                 "username": "newbie",
                 "display_name": "新人",
-                "password": "Abcdef123",
+                "password": "Gxq-pass-2041",
                 "roles": ["mediator"],
                 "jurisdiction_code": w.street_a,
             },
@@ -101,7 +104,7 @@ EXPECTED: dict[str, Case] = {
             {
                 "username": "newbie_b",
                 "display_name": "新人",
-                "password": "Abcdef123",
+                "password": "Gxq-pass-2041",
                 "roles": ["mediator"],
                 "jurisdiction_code": w.street_b,
             },

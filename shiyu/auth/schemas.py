@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from shiyu.auth import passwords
 from shiyu.auth.enums import DepartmentLevel, GridPost
-from shiyu.kit.schemas import ORMModel
+from shiyu.kit.schemas import ORMModel, PatchModel
 
 USERNAME = r"^[A-Za-z0-9_.\-]{3,64}$"
 CODE = r"^\d{12,23}$"
@@ -14,9 +15,10 @@ PHONE = r"^\+?[0-9\-]{5,20}$"
 
 
 def check_password_policy(value: str) -> str:
-    """At least 8 characters with letters and digits (a city can raise this later)."""
-    if len(value) < 8 or not re.search(r"[A-Za-z]", value) or not re.search(r"\d", value):
-        raise ValueError("密码至少8位，且须同时包含字母和数字")
+    """shiyu.auth.passwords; the username check needs the user (model validator / service)."""
+    reason = passwords.problem(value)
+    if reason:
+        raise ValueError(reason)
     return value
 
 
@@ -73,8 +75,17 @@ class UserCreate(BaseModel):
 
     _policy = field_validator("password")(check_password_policy)
 
+    @model_validator(mode="after")
+    def _not_the_username(self) -> UserCreate:
+        reason = passwords.problem(self.password, self.username)
+        if reason:
+            raise PydanticCustomError("password_policy", "password: {reason}", {"reason": reason})
+        return self
 
-class UserUpdate(BaseModel):
+
+class UserUpdate(PatchModel):
+    nullable = frozenset({"password", "phone", "department_id", "post"})
+
     display_name: str | None = Field(default=None, min_length=1, max_length=64)
     password: str | None = Field(default=None, max_length=128)
     phone: str | None = Field(default=None, pattern=PHONE)
@@ -113,7 +124,7 @@ class DepartmentCreate(BaseModel):
     area_code: str = Field(pattern=CODE)
 
 
-class DepartmentUpdate(BaseModel):
+class DepartmentUpdate(PatchModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     is_active: bool | None = None
 

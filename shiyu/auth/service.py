@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
-from shiyu.auth import repository, security
+from shiyu.auth import passwords, repository, security
 from shiyu.auth.access import REGISTRY, Actor, builtin_permissions
 from shiyu.auth.enums import ROLE_NAMES_ZH, DepartmentLevel, RoleCode
 from shiyu.auth.models import Department, LoginFailure, Role, User
@@ -170,6 +170,7 @@ def change_password(session: Session, actor: Actor, data: PasswordChange) -> Non
     user = _own_user(session, actor)
     if not security.verify_password(data.old_password, user.password_hash):
         raise InvalidInput("原密码错误", code="auth.wrong_password")
+    passwords.require_acceptable(data.new_password, user.username, field="new_password")
     user.password_hash = security.hash_password(data.new_password)
     user.token_version += 1
     audit.record(
@@ -368,6 +369,7 @@ def update_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) 
     if "post" in fields:
         user.post = fields["post"].value if fields["post"] else None
     if fields.get("password"):
+        passwords.require_acceptable(fields["password"], user.username, field="password")
         user.password_hash = security.hash_password(fields["password"])
     if fields.get("password") or fields.get("is_active") is False:
         user.token_version += 1  # sign the user out everywhere

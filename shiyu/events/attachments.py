@@ -1,4 +1,5 @@
-"""Photos and files of an event: type checked by content, size limited."""
+"""Photos and files of an event: type checked by content, size limited, image metadata
+(EXIF with GPS, XMP, comments) stripped."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from shiyu.config import Settings
 from shiyu.errors import InvalidInput, ShiyuError
 from shiyu.events.enums import AttachmentKind
 from shiyu.events.models import Attachment, Event
-from shiyu.kit import storage
+from shiyu.kit import imagemeta, storage
 
 
 class TooLarge(ShiyuError):
@@ -42,6 +43,7 @@ def add(
         raise BadType()
     if kind != AttachmentKind.file and content_type not in storage.IMAGE_TYPES:
         raise BadType("照片须为图片文件")
+    data = imagemeta.strip(content_type, data)  # no GPS position or camera data kept
     key, digest = storage.store(settings.upload_dir, data)
     row = Attachment(
         event_id=event.id,

@@ -43,6 +43,7 @@ from shiyu.kit import text
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import Cipher, mask_name, mask_phone, normalise_phone
 from shiyu.notifications import service as notify
+from shiyu.privacy import views as personal_data_views
 
 STATUS_LABELS = {
     Status.reported: "已受理",
@@ -257,6 +258,9 @@ def create_once(
 # ---------------------------------------------------------------- reading
 
 
+REPORTER_FIELDS = ["reporter_name", "reporter_phone"]
+
+
 def _sees_reporter(actor: Actor | None, event: Event) -> bool:
     if actor is None:
         return False
@@ -275,6 +279,10 @@ def to_read(
     phone = cipher.decrypt(event.reporter_phone)
     if not _sees_reporter(actor, event):
         name, phone = mask_name(name), mask_phone(phone)
+    elif name or phone:  # shown unmasked: audited once per request (shiyu.privacy.views)
+        personal_data_views.note(
+            actor, "event", event.code or str(event.id), event.scope_path, REPORTER_FIELDS
+        )
     parent = repository.codes_of(session, [event.parent_id]) if event.parent_id else {}
     return {
         **{c: getattr(event, c) for c in EventRead.model_fields if hasattr(event, c)},

@@ -22,10 +22,13 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
 
 
 class Cipher:
-    """The first key encrypts; every key decrypts (so keys can be rotated)."""
+    """The first key encrypts; every key decrypts (so keys can be rotated). The key derived
+    from the secret key (the default when no keys are configured) always decrypts too, so a
+    city that starts configuring keys can rotate its existing data (`shiyu keys rotate`)."""
 
     def __init__(self, keys: list[str], secret: str) -> None:
-        self.keys = tuple(keys) if keys else (_derive(secret, "data").decode(),)
+        derived = _derive(secret, "data").decode()
+        self.keys = (*keys, derived) if keys and derived not in keys else (*keys,) or (derived,)
         self.secret = secret
 
     def encrypt(self, value: str | None) -> str | None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from shiyu.config import Settings
 from shiyu.db import Database
+from shiyu.ops.prometheus import REGISTRY
 
 log = logging.getLogger("shiyu.jobs")
 
@@ -41,10 +42,13 @@ class Scheduler:
             now = time.monotonic()
             for name, interval, job in self._jobs:
                 if now >= due[name]:
+                    ok = False
                     try:
                         job()
+                        ok = True
                     except Exception:
                         log.exception("job failed", extra={"job": name})
+                    REGISTRY.observe_job(name, time.monotonic() - now, ok=ok)  # GET /metrics
                     due[name] = time.monotonic() + interval
             self._stop.wait(1.0)
 

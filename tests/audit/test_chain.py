@@ -105,7 +105,7 @@ class TestTrailThroughApi:
             json={
                 "username": "x_user",
                 "display_name": "x",
-                "password": "Abcdef123",
+                "password": "Gxq-pass-2041",
                 "roles": ["dispatcher"],
                 "jurisdiction_code": world.grid_a,  # dispatchers cannot sit on a grid
             },

@@ -15,7 +15,7 @@ def _new_user(world: World, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "username": "new_user",
         "display_name": "新用户",
-        "password": "Abcdef123",
+        "password": "Gxq-pass-2041",
         "roles": ["dispatcher"],
         "jurisdiction_code": world.street_a,
     }
@@ -32,7 +32,9 @@ class TestUsers:
         assert body["role_codes"] == ["dispatcher"]
         assert body["jurisdiction_code"] == world.street_a
         assert "password" not in body and "password_hash" not in body
-        me = client.get("/api/v1/auth/me", headers=login(client, "new_user", "Abcdef123")).json()
+        me = client.get(
+            "/api/v1/auth/me", headers=login(client, "new_user", "Gxq-pass-2041")
+        ).json()
         assert me["scope_path"].endswith(f"/{world.street_a}/")
 
     def test_duplicate_username(self, client: httpx.Client, world: World) -> None:
@@ -93,7 +95,7 @@ class TestUsers:
         client.post(
             "/api/v1/users", json=_new_user(world, username="hr1", roles=["hr"]), headers=city_admin
         )
-        hr = login(client, "hr1", "Abcdef123")
+        hr = login(client, "hr1", "Gxq-pass-2041")
         resp = client.post(
             "/api/v1/users", json=_new_user(world, username="boss", roles=["admin"]), headers=hr
         )
@@ -244,7 +246,7 @@ class TestRoles:
             json=_new_user(world, username="aud1", roles=["auditor"]),
             headers=admin,
         )
-        aud = login(client, "aud1", "Abcdef123")
+        aud = login(client, "aud1", "Gxq-pass-2041")
         assert client.get("/api/v1/audit/records", headers=aud).status_code == 200
         assert client.get("/api/v1/users", headers=aud).status_code == 403
         client.patch("/api/v1/roles/auditor", json={"permissions": []}, headers=admin)
