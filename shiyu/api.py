@@ -9,6 +9,8 @@ from fastapi import APIRouter
 from shiyu.audit.api import router as audit_router
 from shiyu.auth.api import public_router as auth_public_router
 from shiyu.auth.api import router as auth_router
+from shiyu.dashboard.api import public_router as dashboard_public_router
+from shiyu.dashboard.api import router as dashboard_router
 from shiyu.events.api import router as events_router
 from shiyu.intake.api import public_router as intake_public_router
 from shiyu.intake.hotline_api import router as hotline_router
@@ -32,3 +34,5 @@ api_router.include_router(hotline_router)
 api_router.include_router(open311_admin_router)
 api_router.include_router(sensors_public_router)
 api_router.include_router(sensors_router)
+api_router.include_router(dashboard_router)
+api_router.include_router(dashboard_public_router)
