@@ -30,6 +30,7 @@ PUBLIC_ROUTES = {
     "GET /api/v1/public/events/{code}",
     "POST /api/v1/public/events/{code}/rating",
     "GET /api/v1/public/categories",
+    "POST /api/v1/public/events/{code}/photos",
     # the map's tile source (no data); tested in tests/dashboard
     "GET /api/v1/public/map-config",
     # Open311 GeoReport v2: reading is public by the spec, POST checks the client's api_key

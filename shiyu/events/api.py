@@ -160,7 +160,12 @@ def create_event(
         session,
         settings,
         IntakeData(
-            **body.model_dump(exclude={"channel"}), channel=Channel(body.channel), owner_code=owner
+            **body.model_dump(exclude={"channel", "client_key"}),
+            channel=Channel(body.channel),
+            owner_code=owner,
+            # a client key makes the report idempotent per user (the grid worker's offline queue)
+            source=f"staff:{actor.user_id}" if body.client_key else None,
+            external_id=body.client_key,
         ),
         actor=actor,
     )
