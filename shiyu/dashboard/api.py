@@ -136,6 +136,4 @@ def stream(
 def map_config(request: Request) -> MapConfig:
     """The map's tile source (empty: no tiles, a plain background; works offline)."""
     settings = _settings(request)
-    return MapConfig(
-        tile_url=settings.map_tile_url, tile_attribution=settings.map_tile_attribution
-    )
+    return MapConfig(tile_url=settings.map_tile_url, tile_attribution=settings.map_tile_attribution)

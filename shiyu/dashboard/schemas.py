@@ -91,3 +91,6 @@ class DashboardLoad(BaseModel):
 class MapConfig(BaseModel):
     tile_url: str = Field(description="底图瓦片地址；空：离线，不加载底图")
     tile_attribution: str
+    centre: list[float] | None = Field(
+        default=None, description="[lng, lat]：全市范围中心，地图默认视野（无辖区数据时为 null）"
+    )

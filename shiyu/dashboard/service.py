@@ -62,7 +62,9 @@ def _local_date(value: datetime) -> date:
     return value.astimezone(LOCAL_TZ).date()
 
 
-def daily_trend(received: list[datetime], closed: list[datetime], days: list[date]) -> list[TrendPoint]:
+def daily_trend(
+    received: list[datetime], closed: list[datetime], days: list[date]
+) -> list[TrendPoint]:
     got = Counter(_local_date(t) for t in received)
     done = Counter(_local_date(t) for t in closed)
     return [TrendPoint(day=d, received=got[d], closed=done[d]) for d in days]
@@ -167,9 +169,7 @@ def load(
     now = utcnow()
     per_prefix: dict[str, tuple[int, int]] = {}
     if units:
-        per_prefix = repository.open_load(
-            session, path, prefix_length=len(units[0].path), now=now
-        )
+        per_prefix = repository.open_load(session, path, prefix_length=len(units[0].path), now=now)
     items = [
         UnitLoad(code=u.code, name=u.name, open=o, overdue=late)
         for u in units
@@ -205,3 +205,12 @@ def scope_path(session: Session, actor: Actor, code: str | None) -> str:
 
 def fingerprint(session: Session, path: str) -> tuple[object, ...]:
     return repository.fingerprint(session, path)
+
+
+def city_centre(session: Session) -> list[float] | None:
+    root = jurisdictions.get_root(session)
+    if root is None or None in (root.min_lng, root.min_lat, root.max_lng, root.max_lat):
+        return None
+    assert root.min_lng is not None and root.max_lng is not None
+    assert root.min_lat is not None and root.max_lat is not None
+    return [(root.min_lng + root.max_lng) / 2, (root.min_lat + root.max_lat) / 2]

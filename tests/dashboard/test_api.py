@@ -88,9 +88,7 @@ def test_load_per_community_and_markers(client: httpx.Client, world: World) -> N
     assert len(limited["markers"]) == 1 and limited["markers_truncated"] is True
 
 
-def test_drill_down_to_a_grid_and_not_beyond_the_scope(
-    client: httpx.Client, world: World
-) -> None:
+def test_drill_down_to_a_grid_and_not_beyond_the_scope(client: httpx.Client, world: World) -> None:
     headers = world.headers(client, "leader")
     grid = _get(client, headers, SUMMARY, jurisdiction=world.grid_a)
     assert grid["scope"]["level"] == "grid" and grid["child_level"] is None
@@ -116,10 +114,15 @@ def test_stream_says_ready_and_a_handler_is_refused(client: httpx.Client, world:
     assert refused.status_code == 403
 
 
-def test_map_config_is_public(client: httpx.Client) -> None:
+def test_map_config_is_public(client: httpx.Client, world: World) -> None:
     resp = client.get("/api/v1/public/map-config")
     assert resp.status_code == 200
-    assert resp.json() == {"tile_url": "", "tile_attribution": ""}
+    body = resp.json()
+    assert body["tile_url"] == "" and body["tile_attribution"] == ""
+    lng, lat = body["centre"]
+    # the tiny city's grid centres lie around the city's centre
+    grid_lng, grid_lat = world.city.centres[world.grid_a]
+    assert abs(lng - grid_lng) < 1 and abs(lat - grid_lat) < 1
 
 
 # ---------------------------------------------------------------- a live stream

@@ -38,6 +38,6 @@ export const categories = (): Promise<PublicCategory[]> => ok(client.GET('/api/v
 let mapConfig: Promise<MapConfig> | null = null
 /** Asked once per page load; no tiles (a plain background) when it fails. */
 export function getMapConfig(): Promise<MapConfig> {
-  mapConfig ??= ok(client.GET('/api/v1/public/map-config')).catch(() => ({ tile_url: '', tile_attribution: '' }))
+  mapConfig ??= ok(client.GET('/api/v1/public/map-config')).catch(() => ({ tile_url: '', tile_attribution: '', centre: null }))
   return mapConfig
 }
