@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LOAD_COLOURS, drillTo, loadColour, percent, trendOption } from './data'
+import { LOAD_COLOURS, drillTo, gridsAsUnits, hasShapes, loadColour, percent, trendOption } from './data'
 import type { DashboardSummary } from '@/api/dashboard'
 
 describe('command centre data', () => {
@@ -26,5 +26,22 @@ describe('command centre data', () => {
     const option = trendOption(summary, (k) => k) as { xAxis: { data: string[] }; series: { data: number[] }[] }
     expect(option.xAxis.data).toEqual(['11-21', '11-22'])
     expect(option.series.map((s) => s.data)).toEqual([[3, 2], [1, 4]])
+  })
+})
+
+describe('grids standing in for their units', () => {
+  it('gives each grid its community and drops strays', () => {
+    const grids = {
+      type: 'FeatureCollection',
+      features: [
+        { type: 'Feature', geometry: { type: 'Point' }, properties: { code: '110101001001001', name: '网格1' } },
+        { type: 'Feature', geometry: { type: 'Point' }, properties: { code: '110101001002001', name: '网格2' } },
+      ],
+    }
+    const out = gridsAsUnits(grids, [{ code: '110101001001', name: '一社区' }], 'community')
+    expect(out.features).toHaveLength(1)
+    expect(out.features[0].properties).toMatchObject({ code: '110101001001', name: '一社区', grid_code: '110101001001001' })
+    expect(hasShapes(out)).toBe(true)
+    expect(hasShapes({ features: [{ geometry: null }] })).toBe(false)
   })
 })

@@ -70,7 +70,7 @@ export function channelOption(summary: DashboardSummary, t: Translate, te: (key:
         type: 'pie',
         radius: ['38%', '62%'],
         center: ['50%', '42%'],
-        label: { color: '#e2e8f0', formatter: '{d}%' },
+        label: { position: 'inside', color: '#fff', formatter: '{d}%' },
         data: summary.channels.map((c) => ({ name: te(`event.channels.${c.key}`) ? t(`event.channels.${c.key}`) : c.key, value: c.count })),
       },
     ],
@@ -82,4 +82,28 @@ export function trendLabel(summary: DashboardSummary, t: Translate): string {
   const received = summary.trend.reduce((n, p) => n + p.received, 0)
   const closed = summary.trend.reduce((n, p) => n + p.closed, 0)
   return t('dashboard.trendLabel', { days: summary.period_days, received, closed })
+}
+
+/** Leading digits a unit's code shares with everything inside it (as the server's codes). */
+const SIGNIFICANT: Partial<Record<Level, number>> = { city: 4, district: 6, street: 9, community: 12, grid: 15 }
+
+type Shapes = { features: { geometry?: unknown; properties?: Record<string, unknown> | null }[] }
+
+export function hasShapes(collection: Shapes | null): boolean {
+  return !!collection?.features.some((f) => f.geometry)
+}
+
+/** When the child units carry no outlines (only grids were drawn), each grid is shown as
+ * part of its child unit: same colour, same tooltip, and a click drills into that unit. */
+export function gridsAsUnits<T extends Shapes>(grids: T, units: { code: string; name: string }[], level: Level): T {
+  const digits = SIGNIFICANT[level] ?? 12
+  const byPrefix = new Map(units.map((u) => [u.code.slice(0, digits), u]))
+  return {
+    ...grids,
+    features: grids.features.flatMap((f) => {
+      const gridCode = String(f.properties?.code ?? '')
+      const unit = byPrefix.get(gridCode.slice(0, digits))
+      return unit ? [{ ...f, properties: { ...f.properties, code: unit.code, name: unit.name, level, grid_code: gridCode } }] : []
+    }),
+  }
 }
