@@ -156,3 +156,16 @@ def fingerprint(session: Session, scope_path: str) -> tuple[Any, ...]:
     )
     row = session.execute(stmt).one()
     return (str(row[0]), row[1], row[2])
+
+
+def extent(session: Session) -> tuple[float, float, float, float] | None:
+    stmt = select(
+        func.min(Jurisdiction.min_lng),
+        func.min(Jurisdiction.min_lat),
+        func.max(Jurisdiction.max_lng),
+        func.max(Jurisdiction.max_lat),
+    )
+    min_lng, min_lat, max_lng, max_lat = session.execute(stmt).one()
+    if min_lng is None or min_lat is None or max_lng is None or max_lat is None:
+        return None
+    return (float(min_lng), float(min_lat), float(max_lng), float(max_lat))

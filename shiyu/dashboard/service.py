@@ -208,9 +208,9 @@ def fingerprint(session: Session, path: str) -> tuple[object, ...]:
 
 
 def city_centre(session: Session) -> list[float] | None:
-    root = jurisdictions.get_root(session)
-    if root is None or None in (root.min_lng, root.min_lat, root.max_lng, root.max_lat):
+    """The middle of everything drawn (units without outlines carry no extent)."""
+    box = repository.extent(session)
+    if box is None:
         return None
-    assert root.min_lng is not None and root.max_lng is not None
-    assert root.min_lat is not None and root.max_lat is not None
-    return [(root.min_lng + root.max_lng) / 2, (root.min_lat + root.max_lat) / 2]
+    min_lng, min_lat, max_lng, max_lat = box
+    return [(min_lng + max_lng) / 2, (min_lat + max_lat) / 2]
