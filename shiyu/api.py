@@ -10,6 +10,8 @@ from shiyu.audit.api import router as audit_router
 from shiyu.auth.api import public_router as auth_public_router
 from shiyu.auth.api import router as auth_router
 from shiyu.classify.api import router as classifier_router
+from shiyu.dashboard.api import public_router as dashboard_public_router
+from shiyu.dashboard.api import router as dashboard_router
 from shiyu.duplicates.api import router as duplicates_router
 from shiyu.events.api import router as events_router
 from shiyu.intake.api import public_router as intake_public_router
@@ -44,3 +46,5 @@ api_router.include_router(routing_router)
 api_router.include_router(replies_router)
 api_router.include_router(warnings_router)
 api_router.include_router(reports_router)
+api_router.include_router(dashboard_router)
+api_router.include_router(dashboard_public_router)

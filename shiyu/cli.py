@@ -96,6 +96,8 @@ def serve(
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # open streams (the command centre's SSE) are cancelled after this on shutdown
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     export_max_rows: int = Field(
         default=100_000, ge=1, description="Excel exports matching more rows than this: 422."
     )
+    map_tile_url: str = Field(
+        default="",
+        max_length=500,
+        description="Map tile URL template ({z}/{x}/{y}); empty: no tiles (offline background).",
+    )
+    map_tile_attribution: str = Field(default="", max_length=200)
+    dashboard_check_seconds: float = Field(
+        default=1.5, gt=0, le=30, description="How often the command centre stream looks."
+    )
+    dashboard_stream_seconds: float = Field(
+        default=600, gt=0, description="A stream ends after this; the page reconnects."
+    )
     satisfaction_basic_weight: float = Field(
         default=0.9, ge=0, le=1, description="满意率: weight of 基本满意 (docs/metrics.md)."
     )

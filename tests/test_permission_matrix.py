@@ -33,6 +33,9 @@ PUBLIC_ROUTES = {
     "GET /api/v1/public/events/{code}",
     "POST /api/v1/public/events/{code}/rating",
     "GET /api/v1/public/categories",
+    "POST /api/v1/public/events/{code}/photos",
+    # the map's tile source (no data); tested in tests/dashboard
+    "GET /api/v1/public/map-config",
     # Open311 GeoReport v2: reading is public by the spec, POST checks the client's api_key
     # itself (403 in GeoReport form); tested in tests/open311
     "GET /open311/v2/discovery.{fmt}",
@@ -332,6 +335,22 @@ EXPECTED: dict[str, Case] = {
         READERS,
         lambda w: ("/api/v1/reports/analysis?period=day&date=2025-03-10", None),
         lambda w: (f"/api/v1/reports/analysis?period=day&jurisdiction={w.street_b}", None),
+    ),
+    "GET /api/v1/dashboard/summary": Case(
+        READERS,
+        lambda w: ("/api/v1/dashboard/summary", None),
+        lambda w: (f"/api/v1/dashboard/summary?jurisdiction={w.street_b}", None),
+    ),
+    "GET /api/v1/dashboard/load": Case(
+        READERS,
+        lambda w: ("/api/v1/dashboard/load", None),
+        lambda w: (f"/api/v1/dashboard/load?jurisdiction={w.street_b}", None),
+    ),
+    # seconds=0: the stream says `ready` and ends (tests/dashboard reads a live one)
+    "GET /api/v1/dashboard/stream": Case(
+        READERS,
+        lambda w: ("/api/v1/dashboard/stream?seconds=0", None),
+        lambda w: (f"/api/v1/dashboard/stream?seconds=0&jurisdiction={w.street_b}", None),
     ),
     # 12345 imports: dispatchers hold hotline:import, but only city and district centres may
     # use it (street-level dispatchers get 403 hotline.level); tested in tests/intake

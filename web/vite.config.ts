@@ -16,6 +16,8 @@ export default defineConfig({
         // big libraries in their own long-cached files, loaded only by the pages that use them
         manualChunks(id: string) {
           if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts'
+          // a classic plugin that needs the global L: its own chunk, run after leaflet is set up
+          if (id.includes('node_modules/leaflet.heat')) return 'leaflet-heat'
           if (id.includes('node_modules/leaflet')) return 'leaflet'
           return undefined
         },

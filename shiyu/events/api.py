@@ -186,12 +186,15 @@ def create_event(
     same key from the same user creates one event: a repeat answers 200 with that event."""
     settings = _settings(request)
     owner = actor.jurisdiction_code if "dispatcher" in actor.roles else None
+    # the header (any client that retries) or the body's client_key (the grid worker's
+    # offline queue) make the report idempotent per user
+    key = idempotency_key or body.client_key
     data = IntakeData(
-        **body.model_dump(exclude={"channel"}),
+        **body.model_dump(exclude={"channel", "client_key"}),
         channel=Channel(body.channel),
         owner_code=owner,
-        source=f"staff:{actor.user_id}" if idempotency_key else None,
-        external_id=idempotency_key,
+        source=f"staff:{actor.user_id}" if key else None,
+        external_id=key,
     )
     event, created = service.create_once(session, settings, data, actor=actor)
     if not created:

@@ -45,6 +45,11 @@ class EventCreate(_Place):
     grid_code: str | None = Field(default=None, pattern=r"^\d{15}$")
     reporter_name: str | None = Field(default=None, max_length=50)
     reporter_phone: str | None = Field(default=None, pattern=PHONE)
+    client_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="幂等键：同一用户以同一键重复提交（如离线补发）只生成一个事件，返回原事件",
+    )
 
 
 class ResidentReport(_Place):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 
 from shiyu.config import Settings
 from shiyu.deps import SessionDep
 from shiyu.events import repository
 from shiyu.events.schemas import (
+    AttachmentRead,
     CategoryRead,
     PublicEventView,
     ResidentRating,
@@ -72,3 +73,24 @@ def rate(request: Request, session: SessionDep, code: str, body: ResidentRating)
 )
 def categories(session: SessionDep) -> Any:
     return [c for c in repository.categories(session) if c.is_active]
+
+
+@public_router.post(
+    "/events/{code}/photos",
+    response_model=AttachmentRead,
+    status_code=status.HTTP_201_CREATED,
+    operation_id="public-photo",
+)
+def add_photo(
+    request: Request,
+    session: SessionDep,
+    code: str,
+    phone: Annotated[str, Form(pattern=PHONE)],
+    file: Annotated[UploadFile, File()],
+) -> Any:
+    """A photo of one's own report (code + phone), while it waits to be accepted."""
+    settings = _settings(request)
+    data = file.file.read(settings.upload_max_bytes + 1)
+    return resident.add_photo(
+        session, settings, code, phone, filename=file.filename or "", data=data
+    )

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 from shiyu.auth.access import Actor
 from shiyu.auth.enums import RoleCode
 from shiyu.config import Settings
-from shiyu.events import repository
+from shiyu.errors import Conflict
+from shiyu.events import attachments, repository
 from shiyu.events import service as events
-from shiyu.events.enums import Channel, Status
-from shiyu.events.models import Event
+from shiyu.events.enums import AttachmentKind, Channel, Status
+from shiyu.events.models import Attachment, Event
 from shiyu.events.schemas import ActionIn, IntakeData, ResidentRating, ResidentReport
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import normalise_phone
@@ -126,4 +127,23 @@ def rate(session: Session, settings: Settings, code: str, data: ResidentRating) 
         event,
         _resident(event),
         ActionIn(action="rate", rating=data.rating, rating_comment=data.comment),
+    )
+
+
+#: A resident adds photos right after reporting (the phone page uploads them one by one).
+PHOTO_LIMIT = 6
+PHOTO_WINDOW = timedelta(hours=1)
+
+
+def add_photo(
+    session: Session, settings: Settings, code: str, phone: str, *, filename: str, data: bytes
+) -> Attachment:
+    """A photo for one's own report, only while it waits to be accepted and within an hour."""
+    event = _own_event(session, settings, code, phone)
+    if event.status != Status.reported or utcnow() - event.reported_at > PHOTO_WINDOW:
+        raise Conflict("事件已受理或已超过补充时限，不能再添加照片", code="public.photo_closed")
+    if len(repository.attachments(session, event.id)) >= PHOTO_LIMIT:
+        raise Conflict(f"每个事件最多 {PHOTO_LIMIT} 张照片", code="public.photo_limit")
+    return attachments.add(
+        session, settings, None, event, kind=AttachmentKind.photo, filename=filename, data=data
     )

@@ -23,7 +23,16 @@ export const appRoutes: RouteRecordRaw[] = Object.values(modules)
   .flatMap((m) => m.default)
   .sort((a, b) => (a.meta?.order ?? 99) - (b.meta?.order ?? 99))
 
+// full-screen pages outside the admin layout: the command centre and the phone pages
+const standalone = import.meta.glob<{ default: RouteRecordRaw[] }>('./routes/standalone/*.ts', { eager: true })
+export const standaloneRoutes: RouteRecordRaw[] = Object.values(standalone).flatMap((m) => m.default)
+/** What the side menu lists: the layout's pages and the full-screen ones. */
+export const menuRoutes: RouteRecordRaw[] = [...appRoutes, ...standaloneRoutes]
+  .filter((r) => r.meta?.menu)
+  .sort((a, b) => (a.meta?.order ?? 99) - (b.meta?.order ?? 99))
+
 const routes: RouteRecordRaw[] = [
+  ...standaloneRoutes,
   {
     path: '/login',
     name: 'login',
