@@ -18,6 +18,7 @@ from shiyu.middleware import (
     LiteralRouteMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    WriteLimitMiddleware,
     install_error_handlers,
     shadowed_literals,
 )
@@ -63,6 +64,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(LiteralRouteMiddleware, api=app)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(WriteLimitMiddleware, limit=settings.max_concurrent_writes)
     if settings.cors_origins:  # empty: same origin only, so no CORS headers at all
         app.add_middleware(
             CORSMiddleware,

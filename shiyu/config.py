@@ -217,6 +217,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = Field(default=10, ge=1)
+    max_concurrent_writes: int = Field(
+        default=8,
+        ge=0,
+        description="Writing requests one process runs at once; the rest queue (0: no limit). "
+        "Keep it below the connection pool (SHIYU_DB_POOL_SIZE) and the 40 worker threads.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -8,12 +8,14 @@ reading transactions stay deferred and run alongside writers thanks to WAL.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from shiyu.config import Settings
@@ -29,6 +31,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_GATE_TIMEOUT_SECONDS = 10.0
 
 
 def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
@@ -69,7 +74,11 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
     def _on_begin_immediate(conn: Connection) -> None:
         record = conn.connection._connection_record
         if id(record) not in holders:
-            gate.acquire()
+            # bounded like SQLite's own busy timeout: a clear "database is locked" (503) rather
+            # than a process that waits for ever
+            if not gate.acquire(timeout=_GATE_TIMEOUT_SECONDS):
+                locked = sqlite3.OperationalError("database is locked (writer queue timed out)")
+                raise OperationalError("BEGIN IMMEDIATE", None, locked)
             holders.add(id(record))
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")

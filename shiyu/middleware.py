@@ -8,10 +8,11 @@ import time
 import uuid
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -113,6 +114,32 @@ DOCS_CSP = (
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class WriteLimitMiddleware:
+    """At most `limit` writing requests of this process run at once; the rest wait here, in
+    the event loop, not in worker threads. A writing request commits in its session's
+    teardown, which needs a worker thread of its own: when every thread of the pool was taken
+    by requests waiting for the database's write lock (SQLite) or for a pool connection, the
+    request holding the lock could never commit, and the process stopped serving. Keeping
+    writers well below the thread pool (40) and the connection pool makes that impossible."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._slots: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.limit <= 0 or scope["type"] != "http" or scope["method"] in _READ_METHODS:
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:  # created in the server's event loop
+            self._slots = anyio.Semaphore(self.limit)
+        async with self._slots:
+            await self.app(scope, receive, send)
 
 
 def security_headers(*, https: bool, docs: bool = False) -> list[tuple[bytes, bytes]]:
@@ -291,6 +318,17 @@ def install_error_handlers(app: FastAPI) -> None:
         # SQLite cannot bind integers beyond 64 bits (e.g. an id of 40 digits in the path)
         log.warning("value out of range", exc_info=exc)
         return JSONResponse(_body("validation_error", _OUT_OF_RANGE), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        # the database is unreachable, restarting or (SQLite) locked past the busy timeout:
+        # nothing was written, and the client may retry
+        log.error("database unavailable", exc_info=exc)
+        return JSONResponse(
+            _body("database_unavailable", "数据库暂时不可用，请稍后重试"),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
