@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Table, and_, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,13 +58,16 @@ def _insert_ignore(session: Session, rows: list[dict[str, object]]) -> list[int]
         return []
     dialect = session.get_bind().dialect.name
     ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Supervision.__table__
+    assert isinstance(table, Table)
+    # one cached statement run with many parameter sets (batched by the driver layer);
+    # `.values(rows)` compiled a new thousand-row statement for every batch
     stmt = (
-        ins(Supervision)
-        .values(rows)
+        ins(table)
         .on_conflict_do_nothing(index_elements=["event_id", "level"])
-        .returning(Supervision.event_id)
+        .returning(table.c.event_id)
     )
-    return list(session.scalars(stmt))
+    return list(session.connection().execute(stmt, rows).scalars())
 
 
 def _lights(session: Session, now: datetime, report: SweepReport) -> None:
