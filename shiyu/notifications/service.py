@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from shiyu.auth.access import Actor
@@ -11,6 +12,8 @@ from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import Cipher
 from shiyu.notifications.channels import CHANNELS
 from shiyu.notifications.models import Notification, OutboundMessage
+
+_NOTIFICATIONS = cast(Table, Notification.__table__)
 
 
 def notify_users(
@@ -50,7 +53,9 @@ def notify_many(
         for uid in sorted(set(user_ids))
     ]
     if rows:
-        session.execute(insert(Notification), rows)
+        # Core, not the ORM's bulk path: a cached statement with many parameter sets costs a
+        # fraction of the ORM's per-row bookkeeping (150,000 notices in a first sweep)
+        session.connection().execute(insert(_NOTIFICATIONS), rows)
     return len(rows)
 
 
