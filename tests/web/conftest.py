@@ -5,6 +5,7 @@ var/screenshots/ for people to look at."""
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,3 +120,21 @@ def shot(page: Any, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_until(
+    page: Any, expression: str, arg: Any = None, *, timeout: float = 30.0, poll: float = 0.02
+) -> Any:
+    """Poll an expression in the page until it is truthy; returns its value.
+
+    Not `page.wait_for_function`: Playwright builds that predicate with eval inside the page,
+    which the app's Content-Security-Policy (script-src 'self') rightly refuses; `evaluate`
+    goes through the DevTools protocol instead."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+        time.sleep(poll)

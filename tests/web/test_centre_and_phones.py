@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from shiyu.db import Database
 from shiyu.events.models import Event
 from tests.factories.auth import PASSWORD
-from tests.web.conftest import COMMUNITY_DISPATCHER, SCREENSHOTS, Live, shot
+from tests.web.conftest import COMMUNITY_DISPATCHER, SCREENSHOTS, Live, shot, wait_until
 from tests.web.test_workbench import take
 
 PHONE = "13987654321"
@@ -143,9 +143,7 @@ def test_resident_journey_and_the_command_centre(live: Live, browser: Any, tmp_p
     phone.locator("[data-test=coords]").wait_for()
     tapped = phone.locator("[data-test=coords]").inner_text()
     phone.click("[data-test=locate]")  # the phone's position (grid A) replaces it
-    phone.wait_for_function(
-        "t => document.querySelector('[data-test=coords]').textContent !== t", arg=tapped
-    )
+    wait_until(phone, "t => document.querySelector('[data-test=coords]').textContent !== t", tapped)
     phone.set_input_files("[data-test=photos]", [str(png(tmp_path / "lamp.png", (200, 40, 40)))])
     phone.locator(".thumbs img").wait_for()
     shot(phone, "21-resident-report-filled")
@@ -201,10 +199,11 @@ def test_resident_journey_and_the_command_centre(live: Live, browser: Any, tmp_p
     sign_in(wb, live, COMMUNITY_DISPATCHER, f"/events/{code}", "[data-test=timeline]")
     take(wb, "close", "已结案")
     closed_at = time.monotonic()
-    cc.wait_for_function(
+    wait_until(
+        cc,
         "n => Number(document.querySelector('[data-test=cc-closed] .num')?.textContent) === n",
-        arg=closed + 1,
-        timeout=5_000,
+        closed + 1,
+        timeout=5.0,
     )
     TIMINGS["command_centre_change_seconds"] = time.monotonic() - closed_at
     assert figure(cc, "received") == received

@@ -18,6 +18,7 @@ from tests.web.conftest import (
     SCREENSHOTS,
     Live,
     shot,
+    wait_until,
 )
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">井盖缺失'
@@ -62,10 +63,9 @@ def report_as_resident(live: Live, title: str) -> str:
 
 def _first_view_ms(page: Any, code: str) -> float:
     page.reload()
-    handle = page.wait_for_function(
-        f"document.querySelector('[data-test=open-{code}]') && performance.now()", polling=20
+    elapsed: float = wait_until(
+        page, f"document.querySelector('[data-test=open-{code}]') && performance.now()"
     )
-    elapsed: float = handle.json_value()
     return elapsed
 
 
@@ -149,8 +149,8 @@ def test_closed_loop_through_the_workbench(live: Live, page: Any, tmp_path: Path
     form.locator("[data-test=action-submit]").click()
     page.locator("[data-test=detail-status]", has_text="已反馈").wait_for()
     # the photo is fetched with the token and shown
-    page.wait_for_function(
-        "[...document.querySelectorAll('.photo img')].some(i => i.naturalWidth === 48)"
+    wait_until(
+        page, "[...document.querySelectorAll('.photo img')].some(i => i.naturalWidth === 48)"
     )
     logout(page)
 
