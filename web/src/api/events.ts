@@ -22,6 +22,12 @@ export const getTodo = (query: ListQuery): Promise<TodoOut> =>
 export const getEvent = (code: string): Promise<EventDetail> =>
   ok(client.GET('/api/v1/events/{code}', { params: { path: { code } } }))
 
+export type DuplicateList = components['schemas']['DuplicateList']
+
+/** Open events that may describe the same problem (工单合并 candidates), with scores. */
+export const getDuplicates = (code: string): Promise<DuplicateList> =>
+  ok(client.GET('/api/v1/events/{code}/duplicates', { params: { path: { code } } }))
+
 export const act = (code: string, body: ActionIn): Promise<EventRead> =>
   ok(client.POST('/api/v1/events/{code}/actions', { params: { path: { code } }, body }))
 

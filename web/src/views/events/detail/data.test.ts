@@ -50,4 +50,13 @@ describe('intelligence fields, when the API sends them', () => {
       { code: 'A2', title: 't', score: 0.9 },
     ])
   })
+  it('reads the routing suggestion and the duplicates API as the server sends them', () => {
+    const suggestion = { suggested_category: 'SJ01', label: '市容环境', confidence: 0.93, suggested_department_id: 7 }
+    expect(suggestionsOf({ suggestion }, labels)).toEqual([
+      { label: 'C', value: 'SJ01', score: 0.93 },
+      { label: 'U', value: '7', score: null },
+    ])
+    const items = [{ candidate_code: 'SY1', title: '井盖缺失', score: 0.72, decision: 'suggested' }]
+    expect(duplicatesOf({ duplicates: items })).toEqual([{ code: 'SY1', title: '井盖缺失', score: 0.72 }])
+  })
 })

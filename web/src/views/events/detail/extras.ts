@@ -41,11 +41,12 @@ export function suggestionsOf(event: object, labels: { category: string; unit: s
     ? pick(box, ['category', 'category_code', 'suggested_category'])
     : pick(e, ['suggested_category', 'suggested_category_code'])
   const unit = box
-    ? pick(box, ['department', 'unit', 'department_id', 'suggested_department'])
+    ? pick(box, ['department', 'unit', 'department_id', 'suggested_department', 'suggested_department_id'])
     : pick(e, ['suggested_department', 'suggested_unit', 'suggested_department_id'])
   const out: Suggestion[] = []
   const c = describe(category)
-  if (c) out.push({ label: labels.category, ...c })
+  const confidence = box ? num(pick(box, ['confidence', 'score'])) : null
+  if (c) out.push({ label: labels.category, ...c, score: c.score ?? confidence })
   const u = describe(unit)
   if (u) out.push({ label: labels.unit, ...u })
   return out
@@ -59,7 +60,7 @@ export function duplicatesOf(event: object): Duplicate[] {
     .map((item): Duplicate | null => {
       if (typeof item === 'string') return { code: item, title: '', score: null }
       if (!isObj(item)) return null
-      const code = str(pick(item, ['code', 'event_code']))
+      const code = str(pick(item, ['candidate_code', 'code', 'event_code']))
       return code ? { code, title: str(item.title), score: num(pick(item, ['score', 'similarity'])) } : null
     })
     .filter((d): d is Duplicate => d !== null)
