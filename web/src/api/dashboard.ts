@@ -34,8 +34,8 @@ export function toNotices(body: unknown): Notice[] {
     .filter((row): row is Record<string, unknown> => !!row && typeof row === 'object')
     .map((row) => ({
       title: text(row.title) || text(row.name) || text(row.keyword) || text(row.topic) || text(row.summary) || text(row.code),
-      detail: text(row.level) || text(row.kind) || text(row.category_name) || text(row.category) || text(row.reason),
-      count: typeof row.count === 'number' ? row.count : typeof row.event_count === 'number' ? row.event_count : null,
+      detail: text(row.place) || text(row.level) || text(row.kind) || text(row.category_name) || text(row.category) || text(row.reason),
+      count: typeof row.count === 'number' ? row.count : typeof row.event_count === 'number' ? row.event_count : typeof row.messages === 'number' ? row.messages : null,
     }))
     .filter((n) => n.title)
 }
