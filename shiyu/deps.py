@@ -1,4 +1,4 @@
-"""Dependencies shared by every router: the request's database session."""
+"""Dependencies shared by every router: the request's database session and settings."""
 
 from __future__ import annotations
 
@@ -8,10 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.errors import ShiyuError
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_settings(request: Request) -> Settings:
+    """The settings of the application serving this request."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_database(request: Request) -> Database:

@@ -16,8 +16,7 @@ from shiyu.classify.schemas import (
     PredictOut,
     StatusRead,
 )
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import InvalidInput, error_responses
 from shiyu.routing.service import category_for_label
 
@@ -25,11 +24,6 @@ router = APIRouter(prefix="/classifier", tags=["classifier"])
 
 #: a model file is a few MB; anything far bigger is not one of ours
 MAX_MODEL_BYTES = 200 * 1024 * 1024
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 @router.post(
@@ -43,7 +37,7 @@ def predict(
 ) -> PredictOut:
     """Top-k classes of one message with their probabilities (the first is the confidence)."""
     model, top = service.predict(
-        session, _settings(request), body.title, body.description, top_k=body.top_k
+        session, request_settings(request), body.title, body.description, top_k=body.top_k
     )
     scores = [
         ClassScore(
@@ -66,7 +60,7 @@ def predict(
 @router.get("/status", response_model=StatusRead, operation_id="classifier-status")
 def model_status(request: Request, session: SessionDep, actor: ClassifierPredict) -> StatusRead:
     """The model this server process uses now (none: suggestions and auto-dispatch are off)."""
-    settings = _settings(request)
+    settings = request_settings(request)
     model = service.active(session, settings)
     return StatusRead(
         active=model is not None,

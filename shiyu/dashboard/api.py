@@ -14,7 +14,7 @@ from shiyu.dashboard import service
 from shiyu.dashboard.permissions import DashboardRead
 from shiyu.dashboard.schemas import DashboardLoad, DashboardSummary, MapConfig
 from shiyu.db import Database
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import InvalidInput, NotFound, error_responses
 from shiyu.jurisdiction.enums import Level
 
@@ -30,11 +30,6 @@ CodeQuery = Annotated[
 HEARTBEAT_SECONDS = 15.0
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 @router.get(
     "/summary",
     response_model=DashboardSummary,
@@ -45,7 +40,7 @@ def summary(
     request: Request, session: SessionDep, actor: DashboardRead, jurisdiction: CodeQuery = None
 ) -> DashboardSummary:
     """今日受理/派遣/结案/超期、三率、30 天趋势、类别与渠道构成、下级单位三率排名。"""
-    return service.summary(session, _settings(request), actor, code=jurisdiction)
+    return service.summary(session, request_settings(request), actor, code=jurisdiction)
 
 
 @router.get(
@@ -119,7 +114,7 @@ def stream(
     """Server-Sent Events: `ready` at once, then `changed` within about two seconds of any
     event in the unit being created or changed. Read it with fetch and the Authorization
     header (no token in the URL)."""
-    settings = _settings(request)
+    settings = request_settings(request)
     limit = settings.dashboard_stream_seconds
     seconds = limit if seconds is None else seconds
     path = service.scope_path(session, actor, jurisdiction)
@@ -135,5 +130,5 @@ def stream(
 @public_router.get("/map-config", response_model=MapConfig, operation_id="public-map-config")
 def map_config(request: Request) -> MapConfig:
     """The map's tile source (empty: no tiles, a plain background; works offline)."""
-    settings = _settings(request)
+    settings = request_settings(request)
     return MapConfig(tile_url=settings.map_tile_url, tile_attribution=settings.map_tile_attribution)

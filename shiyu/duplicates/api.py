@@ -4,8 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.duplicates import service
 from shiyu.duplicates.permissions import DuplicatesDecide, DuplicatesRead
 from shiyu.duplicates.schemas import DecisionRead, DuplicateList, RejectIn
@@ -16,11 +15,6 @@ from shiyu.events.schemas import EventRead
 router = APIRouter(prefix="/events", tags=["duplicates"])
 #: event codes: SY + the China date + the zero-padded id
 CandidateCode = Annotated[str, Path(pattern=r"^SY\d{15,20}$", description="the suggested 主单")]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 @router.get(
@@ -75,6 +69,6 @@ def merge_duplicate(
 ) -> Any:
     """合并: the event becomes a 子单 of the suggested 主单 (one handling; its reporter is
     told when the 主单 closes; only the 主单 is counted in the rates)."""
-    settings = _settings(request)
+    settings = request_settings(request)
     event = service.merge(session, settings, actor, code, candidate_code)
     return events.to_read(session, settings, event, actor)

@@ -23,8 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from shiyu.auth.access import Actor
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import InvalidInput, error_responses
 from shiyu.events import attachments, export, repository, service
 from shiyu.events.deadlines import CHINA
@@ -45,11 +44,6 @@ from shiyu.events.transitions import TABLE
 from shiyu.jurisdiction import service as jurisdictions
 
 router = APIRouter(prefix="/events", tags=["events"])
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 class TodoOut(BaseModel):
@@ -184,7 +178,7 @@ def create_event(
 
     With an `Idempotency-Key` header (a phone's offline queue, any client that retries), the
     same key from the same user creates one event: a repeat answers 200 with that event."""
-    settings = _settings(request)
+    settings = request_settings(request)
     owner = actor.jurisdiction_code if "dispatcher" in actor.roles else None
     # the header (any client that retries) or the body's client_key (the grid worker's
     # offline queue) make the report idempotent per user
@@ -224,7 +218,7 @@ def list_events(
     rows, next_cursor, total = service.list_events(
         session, actor, flt, sort=sort, cursor=cursor, size=size, with_total=with_total
     )
-    settings = _settings(request)
+    settings = request_settings(request)
     return {
         "items": [service.to_read(session, settings, e, actor) for e in rows],
         "next_cursor": next_cursor,
@@ -251,7 +245,7 @@ def todo(
     with counts per status and per light and the list filters."""
     flt = _list_filter(session, actor, params)
     result = service.todo_page(session, actor, flt, sort=sort, cursor=cursor, size=size)
-    settings = _settings(request)
+    settings = request_settings(request)
     return {
         "counts": result.counts,
         "lights": result.lights,
@@ -279,7 +273,7 @@ def export_events(
     """The filtered list as an Excel workbook (Chinese headers, reporters masked as in the
     list); more rows than the export limit: 422."""
     flt = _list_filter(session, actor, params)
-    out = export.write_xlsx(session, _settings(request), actor, flt, sort=sort)
+    out = export.write_xlsx(session, request_settings(request), actor, flt, sort=sort)
     name = export.filename()
     disposition = f"attachment; filename=\"events.xlsx\"; filename*=UTF-8''{quote(name)}"
     return StreamingResponse(
@@ -326,7 +320,7 @@ def categories(session: SessionDep, _actor: EventsRead) -> Any:
 )
 def get_event(request: Request, session: SessionDep, actor: EventsRead, code: str) -> Any:
     """One event with its timeline, attachments and assignments."""
-    return service.detail(session, _settings(request), actor, code)
+    return service.detail(session, request_settings(request), actor, code)
 
 
 @router.post(
@@ -339,7 +333,7 @@ def get_event(request: Request, session: SessionDep, actor: EventsRead, code: st
 )
 def act(request: Request, session: SessionDep, actor: EventsAct, code: str, body: ActionIn) -> Any:
     """Take one lifecycle action; 409 lists the actions allowed from the current status."""
-    settings = _settings(request)
+    settings = request_settings(request)
     event = service.act(session, settings, actor, code, body)
     return service.to_read(session, settings, event, actor)
 
@@ -359,7 +353,7 @@ def attach(
     kind: Annotated[AttachmentKind, Form()] = AttachmentKind.photo,
 ) -> Any:
     """Add a photo (or a before/after photo of on-the-spot resolution) or a PDF."""
-    settings = _settings(request)
+    settings = request_settings(request)
     event = service.get_event(session, actor, code)
     data = file.file.read(settings.upload_max_bytes + 1)
     return attachments.add(
@@ -380,7 +374,7 @@ def download(
     for row in repository.attachments(session, event.id):
         if row.id == attachment_id:
             return Response(
-                attachments.read(_settings(request), row),
+                attachments.read(request_settings(request), row),
                 media_type=row.content_type,
                 headers={"Content-Disposition": "attachment"},
             )

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.events import repository
 from shiyu.events.schemas import (
     AttachmentRead,
@@ -26,11 +25,6 @@ public_router = APIRouter(prefix="/public", tags=["public"])
 PHONE = r"^\+?[0-9][0-9\- ]{4,19}$"
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 @public_router.post(
     "/events",
     response_model=ResidentReceipt,
@@ -39,7 +33,7 @@ def _settings(request: Request) -> Settings:
 )
 def report(request: Request, session: SessionDep, body: ResidentReport) -> Any:
     """A resident reports a problem; the answer carries the event code to follow it."""
-    event = resident.report(session, _settings(request), body)
+    event = resident.report(session, request_settings(request), body)
     return {
         "code": event.code,
         "status": event.status,
@@ -55,7 +49,7 @@ def follow(
     phone: Annotated[str, Query(pattern=PHONE)],
 ) -> Any:
     """Follow an event by its code and the phone number it was reported with."""
-    return resident.view(session, _settings(request), code, phone)
+    return resident.view(session, request_settings(request), code, phone)
 
 
 @public_router.post(
@@ -63,7 +57,7 @@ def follow(
 )
 def rate(request: Request, session: SessionDep, code: str, body: ResidentRating) -> Any:
     """Rate the result once the event is closed; '不满意' sends it back to be handled again."""
-    settings = _settings(request)
+    settings = request_settings(request)
     resident.rate(session, settings, code, body)
     return resident.view(session, settings, code, body.phone)
 
@@ -89,7 +83,7 @@ def add_photo(
     file: Annotated[UploadFile, File()],
 ) -> Any:
     """A photo of one's own report (code + phone), while it waits to be accepted."""
-    settings = _settings(request)
+    settings = request_settings(request)
     data = file.file.read(settings.upload_max_bytes + 1)
     return resident.add_photo(
         session, settings, code, phone, filename=file.filename or "", data=data

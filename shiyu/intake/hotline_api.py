@@ -11,8 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from shiyu.auth.access import Actor, requires
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import error_responses
 from shiyu.intake import hotline
 from shiyu.intake.hotline_models import HotlineImport
@@ -28,11 +27,6 @@ async def _importer(actor: Annotated[Actor, requires(hotline.HOTLINE_IMPORT)]) -
 
 
 HotlineImporter = Annotated[Actor, Depends(_importer)]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 class ImportPage(BaseModel):
@@ -122,7 +116,7 @@ def import_file(
 ) -> Any:
     """Import a hotline export. The answer lists the counts and every bad row (its number in
     the file, the header being row 1, the field and the reason); good rows are imported."""
-    settings = _settings(request)
+    settings = request_settings(request)
     data = file.file.read(settings.hotline_upload_max_bytes + 1)
     if len(data) > settings.hotline_upload_max_bytes:
         raise hotline.FileTooLarge(
@@ -149,7 +143,9 @@ def list_imports(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Any:
     """Past import jobs in the actor's jurisdiction, newest first."""
-    items, total = hotline.list_imports(session, _settings(request), actor, page=page, size=size)
+    items, total = hotline.list_imports(
+        session, request_settings(request), actor, page=page, size=size
+    )
     return {"items": items, "total": total, "page": page, "size": size}
 
 
@@ -161,4 +157,4 @@ def list_imports(
 )
 def get_import(request: Request, session: SessionDep, actor: HotlineImporter, job_id: int) -> Any:
     """One job with its bad rows."""
-    return hotline.get_import(session, _settings(request), actor, job_id)
+    return hotline.get_import(session, request_settings(request), actor, job_id)

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from shiyu.auth.access import Actor, define, requires
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import ShiyuError, error_responses
 from shiyu.intake import sensors
 from shiyu.intake.sensor_models import SensorSource
@@ -35,11 +34,6 @@ class PayloadTooLarge(ShiyuError):
     status_code = 413
     code = "sensor.payload_too_large"
     message = "告警内容过大"
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -91,7 +85,7 @@ def receive_alarm(
     alarm_id answers 200 with the event already made for it and `duplicate: true`."""
     event, created = sensors.receive(
         session,
-        _settings(request),
+        request_settings(request),
         source_code=source_code,
         timestamp=timestamp,
         signature=signature,
@@ -133,7 +127,7 @@ def create_source(
     request: Request, session: SessionDep, actor: SensorsManage, body: SourceCreate
 ) -> Any:
     """Register a source; the answer holds its signing secret, which is never shown again."""
-    source, secret = sensors.create_source(session, _settings(request), actor, body)
+    source, secret = sensors.create_source(session, request_settings(request), actor, body)
     return _with_secret(source, secret)
 
 
@@ -174,6 +168,6 @@ def rotate_secret(
     """A new secret; the old one keeps working for `grace_minutes` (default 60)."""
     grace = (body or RotateIn()).grace_minutes
     source, secret = sensors.rotate_secret(
-        session, _settings(request), actor, code, grace_minutes=grace
+        session, request_settings(request), actor, code, grace_minutes=grace
     )
     return _with_secret(source, secret)

@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import error_responses
 from shiyu.jurisdiction import service
 from shiyu.jurisdiction.enums import Level
@@ -25,11 +24,6 @@ router = APIRouter(tags=["jurisdictions"])
 
 CODE = r"^\d{12,23}$"
 CodePath = Annotated[str, Path(pattern=CODE, description="12-digit area code or grid code")]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 @router.get(
@@ -121,7 +115,7 @@ def locate(
     lat: Annotated[float, Query(ge=-90, le=90, description="WGS84 latitude")],
 ) -> LocateResult:
     """The grid that contains a point, with its path from the city down."""
-    return service.locate(session, _settings(request), lng=lng, lat=lat)
+    return service.locate(session, request_settings(request), lng=lng, lat=lat)
 
 
 @router.post(
@@ -133,4 +127,6 @@ def locate_batch(
     request: Request, session: SessionDep, _actor: Locate, body: LocateBatchIn
 ) -> LocateBatchOut:
     """Up to 10,000 points in one request; null for points outside every grid."""
-    return service.locate_batch(session, _settings(request), [(p.lng, p.lat) for p in body.points])
+    return service.locate_batch(
+        session, request_settings(request), [(p.lng, p.lat) for p in body.points]
+    )

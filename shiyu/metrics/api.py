@@ -5,8 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import InvalidInput, NotFound, error_responses
 from shiyu.jurisdiction.enums import Level
 from shiyu.metrics import service
@@ -24,11 +23,6 @@ ToQuery = Annotated[datetime, Query(description="统计期终点（不含），�
 CodeQuery = Annotated[
     str | None, Query(pattern=CODE, description="只统计该辖区内的事件（默认：本人辖区）")
 ]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 @router.get(
@@ -49,7 +43,7 @@ def units(
     (docs/metrics.md)。"""
     return service.unit_metrics(
         session,
-        _settings(request),
+        request_settings(request),
         actor,
         start=from_,
         end=to,
@@ -75,7 +69,7 @@ def jurisdictions(
     """各辖区（按层级）考核指标，按事件所在位置归属 (docs/metrics.md)。"""
     return service.jurisdiction_metrics(
         session,
-        _settings(request),
+        request_settings(request),
         actor,
         start=from_,
         end=to,

@@ -15,8 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import ShiyuError, error_responses
 from shiyu.open311 import service
 from shiyu.open311.formats import Format, format_of_path, parse_format, render, render_errors
@@ -68,11 +67,6 @@ router = APIRouter(prefix=PREFIX, tags=["open311"], route_class=Open311Route)
 admin_router = APIRouter(prefix="/open311/clients", tags=["open311"])
 
 Jurisdiction = Annotated[str | None, Query(max_length=64)]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _format(fmt: str) -> Format:
@@ -142,7 +136,7 @@ def discovery(request: Request, fmt: str) -> Response:
     """Service discovery: where the endpoint is and which formats it speaks."""
     url = str(request.base_url).rstrip("/") + PREFIX
     return render(
-        _format(fmt), "discovery", service.discovery(_settings(request), url), bare_type=True
+        _format(fmt), "discovery", service.discovery(request_settings(request), url), bare_type=True
     )
 
 
@@ -174,7 +168,7 @@ def create_request(request: Request, session: SessionDep, fmt: str, form: FormFi
     out = _format(fmt)
     service.check_jurisdiction(session, (form.get("jurisdiction_id") or [""])[0].strip())
     api_key = (form.get("api_key") or [""])[0].strip() or None
-    result = service.submit(session, _settings(request), form, api_key=api_key)
+    result = service.submit(session, request_settings(request), form, api_key=api_key)
     return render(out, "service_requests", result, status_code=status.HTTP_201_CREATED)
 
 
@@ -195,7 +189,7 @@ def list_requests(
     service.check_jurisdiction(session, jurisdiction_id)
     rows = service.list_requests(
         session,
-        _settings(request),
+        request_settings(request),
         service_request_id=service_request_id,
         service_code=service_code,
         start_date=start_date,
@@ -215,7 +209,7 @@ def get_request(
 ) -> Response:
     out = _format(fmt)
     service.check_jurisdiction(session, jurisdiction_id)
-    rows = service.get_request(session, _settings(request), service_request_id)
+    rows = service.get_request(session, request_settings(request), service_request_id)
     return render(out, "service_requests", rows)
 
 

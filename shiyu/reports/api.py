@@ -4,19 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import InvalidInput, NotFound, error_responses
 from shiyu.reports import render, service
 from shiyu.reports.enums import ReportFormat, ReportPeriod
 from shiyu.reports.permissions import ReportsRead
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 @router.get(
@@ -44,7 +38,7 @@ def analysis(
     """研判报告（日报、周报、季报）：诉求量与趋势、主要类别、热点问题、激增预警、超期单位与三率。"""
     report = service.build(
         session,
-        _settings(request),
+        request_settings(request),
         actor,
         period=period,
         jurisdiction_code=jurisdiction,

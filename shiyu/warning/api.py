@@ -5,8 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from shiyu.config import Settings
-from shiyu.deps import SessionDep
+from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import InvalidInput, NotFound, error_responses
 from shiyu.jurisdiction.enums import Level
 from shiyu.warning import service
@@ -31,11 +30,6 @@ StartQuery = Annotated[
     datetime | None, Query(description="起点（含）；不带时区按北京时间，如 2025-03-01")
 ]
 EndQuery = Annotated[datetime | None, Query(description="终点（不含）；默认当前时刻")]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 @router.get(
@@ -90,7 +84,7 @@ def hot_issues(
     """期间热点问题：相似诉求聚类，按数量、人数、地点分布与支持度排序（默认近 30 天）。"""
     return service.hot_issues(
         session,
-        _settings(request),
+        request_settings(request),
         actor,
         start=start,
         end=end,
@@ -117,7 +111,7 @@ def repeats(
     """重复投诉：同一诉求人或同一地点、内容相似的再次诉求（默认近 7 天）。"""
     return service.repeats(
         session,
-        _settings(request),
+        request_settings(request),
         actor,
         start=start,
         end=end,
