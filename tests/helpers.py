@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from tests.conftest import TEST_SECRET
+from shiyu.db import Database
+from tests.conftest import TEST_SECRET, make_settings
+from tests.factories.world import World, create_world
 
 
 def shiyu_env(url: str, **extra: str) -> dict[str, str]:
@@ -100,3 +102,14 @@ def running_server(url: str, *, port: int | None = None, **extra: str) -> Iterat
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+def committed_world(url: str) -> World:
+    """The `world` of tests/factories, committed into a separate database (for tests that
+    run real server processes against it)."""
+    settings = make_settings(url)
+    db = Database(settings)
+    with db.session() as session:
+        world = create_world(session, settings)
+    db.dispose()
+    return world

@@ -24,20 +24,11 @@ from shiyu.events.models import Event
 from shiyu.migrate import upgrade
 from tests.conftest import PG_URL, make_settings
 from tests.factories.auth import PASSWORD
-from tests.factories.world import World, create_world
-from tests.helpers import free_port, running_server
+from tests.factories.world import World
+from tests.helpers import committed_world, free_port, running_server
 
 CLIENTS = 4
 PG_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pg.sh"
-
-
-def _world(url: str) -> World:
-    settings = make_settings(url)
-    db = Database(settings)
-    with db.session() as session:
-        world = create_world(session, settings)
-    db.dispose()
-    return world
 
 
 def _token(base: str, username: str) -> str:
@@ -136,7 +127,7 @@ def _grid_worker_load(base: str, world: World) -> Load:
 
 
 def test_killed_application_process(fresh_database: str) -> None:
-    world = _world(fresh_database)
+    world = committed_world(fresh_database)
     port = free_port()
     with running_server(fresh_database, port=port) as first:
         load = _grid_worker_load(first.base, world)
@@ -161,7 +152,7 @@ def test_database_restart_under_load() -> None:
     try:
         url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/postgres"
         upgrade(url)
-        world = _world(url)
+        world = committed_world(url)
         with running_server(url) as server:
             load = _grid_worker_load(server.base, world)
             load.start()

@@ -9,14 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.factories.auth import PASSWORD
-from tests.helpers import running_server
-from tests.test_crash_safety import _world
+from tests.helpers import committed_world, running_server
 
 WRITERS = 60  # more than the 40 worker threads of a process
 
 
 def test_more_writers_than_worker_threads(fresh_database: str) -> None:
-    world = _world(fresh_database)
+    world = committed_world(fresh_database)
     lng, lat = world.city.centres[world.grid_a]
     with running_server(fresh_database) as server:
         token = httpx.post(
