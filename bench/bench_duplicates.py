@@ -111,6 +111,13 @@ EVENT_COLUMNS = (
     "reopen_count, return_count, escalation_count, extended, version, search_text"
 )
 
+BAND_COLUMNS = "event_id, key, reported_at, cell, grid_code"
+#: dropped while loading, built after (as `shiyu.duplicates.models.DuplicateBand` declares them)
+BAND_INDEXES = {
+    "ix_duplicate_bands_key_cell_reported_at": "key, cell, reported_at",
+    "ix_duplicate_bands_key_grid_reported_at": "key, grid_code, reported_at",
+}
+
 
 def _load(db: Database, n: int, now: datetime, seed: int) -> dict[str, float]:
     """Bulk-load N open events and 16 random band keys each; the band index comes after."""
@@ -129,20 +136,27 @@ def _load(db: Database, n: int, now: datetime, seed: int) -> dict[str, float]:
     raw = db.write_engine.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute("DROP INDEX ix_duplicate_bands_key_reported_at")
+        for index in BAND_INDEXES:
+            cur.execute(f"DROP INDEX {index}")
         for rows in _event_rows(db, n, grids, now, seed):
             if db.is_sqlite:
                 cur.execute("BEGIN")  # the engine's connections autocommit (we emit BEGIN)
             cur.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({marks})", rows)
             keys = nprng.integers(-(2**63), 2**63 - 1, size=(len(rows), 16), dtype=np.int64)
             band_rows = [
-                (row[0], int(k), row[13]) for row, ks in zip(rows, keys, strict=True) for k in ks
+                # no point (cell 0), the event's grid
+                (row[0], int(k), row[13], 0, row[7])
+                for row, ks in zip(rows, keys, strict=True)
+                for k in ks
             ]
             if db.is_sqlite:
-                cur.executemany("INSERT INTO duplicate_bands VALUES (?, ?, ?)", band_rows)
+                cur.executemany(
+                    f"INSERT INTO duplicate_bands ({BAND_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                    band_rows,
+                )
             else:
                 with cur.copy(  # type: ignore[attr-defined]
-                    "COPY duplicate_bands (event_id, key, reported_at) FROM STDIN"
+                    f"COPY duplicate_bands ({BAND_COLUMNS}) FROM STDIN"
                 ) as copy:
                     for band_row in band_rows:
                         copy.write_row(band_row)
@@ -151,9 +165,8 @@ def _load(db: Database, n: int, now: datetime, seed: int) -> dict[str, float]:
                 _log(f"loaded {rows[-1][0]:,} events")
         load_s = time.perf_counter() - started
         started = time.perf_counter()
-        cur.execute(
-            "CREATE INDEX ix_duplicate_bands_key_reported_at ON duplicate_bands (key, reported_at)"
-        )
+        for index, columns in BAND_INDEXES.items():
+            cur.execute(f"CREATE INDEX {index} ON duplicate_bands ({columns})")
         if not db.is_sqlite:
             cur.execute("SELECT setval('events_id_seq', (SELECT max(id) FROM events))")
         cur.execute("ANALYZE")

@@ -173,7 +173,9 @@ def profile_creation(database_url: str, token: str, *, n: int, seed: int) -> dic
 
     def one(i: int) -> None:
         with db.transaction() as session:
-            actor = auth_service.actor_from_token(session, settings, token=token)
+            actor = auth_service.actor_from_token(
+                lambda: db.session(write=False), settings, token=token
+            )
             lng, lat = points[i]
             event, _ = service.create(
                 session,

@@ -12,6 +12,7 @@ from shiyu import __version__, openapi
 from shiyu.api import api_router
 from shiyu.config import Settings, get_settings
 from shiyu.db import Database
+from shiyu.group_commit import GroupCommitter
 from shiyu.health.api import router as health_router
 from shiyu.logs import configure_logging
 from shiyu.middleware import (
@@ -27,6 +28,10 @@ from shiyu.ops.prometheus import MetricsMiddleware
 from shiyu.ops.prometheus import router as prometheus_router
 from shiyu.web import install as install_web
 from shiyu.worker.scheduler import build as build_scheduler
+
+#: writing routes that wait for the group-commit writer with `await` and hold no worker thread,
+#: so the write limit (which protects the thread pool) does not apply to them
+GROUP_COMMIT_ROUTES = frozenset({("POST", "/api/v1/events"), ("POST", "/api/v1/public/events")})
 
 
 def create_app(
@@ -48,6 +53,7 @@ def create_app(
         yield
         if scheduler:
             scheduler.stop()
+        _app.state.intake_writer.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -60,11 +66,14 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.intake_writer = GroupCommitter(db, max_batch=settings.intake_batch_max, name="intake")
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(LiteralRouteMiddleware, api=app)
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(WriteLimitMiddleware, limit=settings.max_concurrent_writes)
+    app.add_middleware(
+        WriteLimitMiddleware, limit=settings.max_concurrent_writes, exempt=GROUP_COMMIT_ROUTES
+    )
     if settings.cors_origins:  # empty: same origin only, so no CORS headers at all
         app.add_middleware(
             CORSMiddleware,

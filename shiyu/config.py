@@ -223,6 +223,21 @@ class Settings(BaseSettings):
         description="Writing requests one process runs at once; the rest queue (0: no limit). "
         "Keep it below the connection pool (SHIYU_DB_POOL_SIZE) and the 40 worker threads.",
     )
+    auth_cache_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        le=60,
+        description="A token check reuses what it read about the user for this long (0: "
+        "never). Sign-outs, role and password changes made through the same process apply at "
+        "once; made through another process, within this delay.",
+    )
+    intake_batch_max: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="Reports (staff API, residents) one process stores in one transaction at "
+        "most: under load they queue for one writer and commit together (group commit).",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

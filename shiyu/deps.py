@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.errors import ShiyuError
+from shiyu.group_commit import GroupCommitter
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -24,6 +25,12 @@ def request_settings(request: Request) -> Settings:
 def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def intake_writer(request: Request) -> GroupCommitter:
+    """The process's group-commit writer for reports (`shiyu.group_commit`)."""
+    writer: GroupCommitter = request.app.state.intake_writer
+    return writer
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -58,6 +65,8 @@ def _audit_personal_data_views(db: Database) -> None:
     with db.transaction() as session:
         views.flush(session, log)
 
+
+IntakeWriterDep = Annotated[GroupCommitter, Depends(intake_writer)]
 
 # scope="function": commit before the response is sent, so a client that got 201 can read it.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -127,13 +127,22 @@ class WriteLimitMiddleware:
     request holding the lock could never commit, and the process stopped serving. Keeping
     writers well below the thread pool (40) and the connection pool makes that impossible."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limit: int, exempt: frozenset[tuple[str, str]] = frozenset()
+    ) -> None:
         self.app = app
         self.limit = limit
+        #: (method, path) of writing routes that hold no worker thread while they wait
+        self.exempt = exempt
         self._slots: anyio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.limit <= 0 or scope["type"] != "http" or scope["method"] in _READ_METHODS:
+        if (
+            self.limit <= 0
+            or scope["type"] != "http"
+            or scope["method"] in _READ_METHODS
+            or (scope["method"], scope["path"]) in self.exempt
+        ):
             await self.app(scope, receive, send)
             return
         if self._slots is None:  # created in the server's event loop

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from shiyu.app import create_app
 from shiyu.config import Settings
 from shiyu.db import Database
+from shiyu.kit import watch
 from shiyu.migrate import upgrade
 from shiyu.models import load_all
 from tests.factories.world import World, create_world
@@ -100,7 +101,10 @@ def db(settings: Settings) -> Iterator[Database]:
 
 @pytest.fixture
 def connection(db: Database) -> Iterator[Connection]:
-    """Pins one connection with an open transaction; everything is rolled back afterwards."""
+    """Pins one connection with an open transaction; everything is rolled back afterwards.
+    The per-process caches of users, units and categories start and end empty: the rollback
+    of the outer transaction is invisible to the sessions whose commits maintain them."""
+    watch.clear_all()
     conn = db.engine.connect()
     trans = conn.begin()
     db.pinned = conn
@@ -110,6 +114,7 @@ def connection(db: Database) -> Iterator[Connection]:
         db.pinned = None
         trans.rollback()
         conn.close()
+        watch.clear_all()
 
 
 @pytest.fixture

@@ -86,13 +86,16 @@ def current_actor(
 
     if not token:
         raise Unauthorized()
-    # a short reading session of its own: on SQLite the request's writing session takes the
-    # database's single write lock at its first statement, so checking the token there
-    # would hold every other writer back for the length of the check
-    with get_database(request).session(write=False) as session:
-        actor = service.actor_from_token(
-            session, request.app.state.settings, token=token, ip=client_ip(request)
-        )
+    # a short reading session of its own (when the cache cannot answer): on SQLite the
+    # request's writing session takes the database's single write lock at its first
+    # statement, so checking the token there would hold every other writer back
+    db = get_database(request)
+    actor = service.actor_from_token(
+        lambda: db.session(write=False),
+        request.app.state.settings,
+        token=token,
+        ip=client_ip(request),
+    )
     request.state.actor = actor
     return actor
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
-from shiyu.auth import passwords, repository, security
+from shiyu.auth import actor_cache, passwords, repository, security
 from shiyu.auth.access import REGISTRY, Actor, builtin_permissions
 from shiyu.auth.enums import ROLE_NAMES_ZH, DepartmentLevel, RoleCode
 from shiyu.auth.models import Department, LoginFailure, Role, User
@@ -96,12 +96,20 @@ def actor_for(user: User, level: str, *, ip: str | None = None) -> Actor:
 
 
 def actor_from_token(
-    session: Session, settings: Settings, *, token: str, ip: str | None = None
+    open_session: Callable[[], Session], settings: Settings, *, token: str, ip: str | None = None
 ) -> Actor:
+    """The actor a token stands for. The user's row comes from the per-process cache when it
+    is fresh and agrees with the token's version, else from a short session of its own."""
     claims = security.decode_token(token, secret=settings.secret_key)
     if claims is None:
         raise Unauthorized()
-    row = repository.actor_row(session, int(claims["sub"]))
+    user_id = int(claims["sub"])
+    row = actor_cache.cache.get(user_id, ttl=settings.auth_cache_seconds)
+    if row is None or row.token_version != claims["tv"]:
+        with open_session() as session:
+            row = repository.actor_row(session, user_id)
+        if row is not None and settings.auth_cache_seconds > 0:
+            actor_cache.cache.put(user_id, row)
     if row is None or not row.is_active or row.token_version != claims["tv"]:
         raise Unauthorized()
     permissions: set[str] = set()

@@ -21,16 +21,23 @@ from shiyu.kit.types import UTCDateTime
 
 class DuplicateBand(Base):
     """One MinHash-LSH band key of an open event's text: events sharing a key are candidate
-    duplicates. `reported_at` is copied here so one index answers "this key, this window"."""
+    duplicates. `reported_at` and the place (`cell`, a square of the map around the point, 0
+    without one; the grid) are copied here so that one index answers "this key, near here,
+    this window" without visiting the thousands of events that share a boilerplate text."""
 
     __tablename__ = "duplicate_bands"
-    __table_args__ = (Index("ix_duplicate_bands_key_reported_at", "key", "reported_at"),)
+    __table_args__ = (
+        Index("ix_duplicate_bands_key_cell_reported_at", "key", "cell", "reported_at"),
+        Index("ix_duplicate_bands_key_grid_reported_at", "key", "grid_code", "reported_at"),
+    )
 
     event_id: Mapped[int] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cell: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    grid_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class DuplicateCandidate(Base):

@@ -4,9 +4,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import ColumnElement, delete, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from shiyu.duplicates import cells
 from shiyu.duplicates.models import DuplicateBand, DuplicateCandidate, MergeNotice
 from shiyu.events.enums import OPEN_STATUSES, Status
 from shiyu.events.models import Event
@@ -17,30 +18,89 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 MAX_HITS = 200
 
 
-def insert_bands(session: Session, event_id: int, reported_at: datetime, keys: list[int]) -> None:
+@dataclass(frozen=True)
+class Near:
+    """Where the new event is, for the place filter: its grid, its point and the radius."""
+
+    grid_code: str | None
+    lng: float | None
+    lat: float | None
+    radius_m: float
+
+    @property
+    def has_point(self) -> bool:
+        return self.lng is not None and self.lat is not None
+
+
+#: a radius that spans more cells than this searches by text and time alone
+MAX_CELLS = 400
+
+
+def insert_bands(
+    session: Session, event_id: int, reported_at: datetime, keys: list[int], near: Near
+) -> None:
     # a Core insert on the session's connection: the ORM's bulk path costs more than the rows
+    cell = cells.cell_of(near.lng, near.lat)
     session.connection().execute(
         insert(DuplicateBand),
-        [{"event_id": event_id, "key": k, "reported_at": reported_at} for k in set(keys)],
+        [
+            {
+                "event_id": event_id,
+                "key": k,
+                "reported_at": reported_at,
+                "cell": cell,
+                "grid_code": near.grid_code,
+            }
+            for k in set(keys)
+        ],
     )
+
+
+def _place_filters(near: Near) -> list[ColumnElement[bool]]:
+    """Conditions on band rows, each served by an index, whose union holds every event whose
+    place can agree with `near` (same grid, within the radius, or without the place that would
+    refute it); `service.place_match` decides exactly. Empty when nothing can refute a match
+    (the new event has no place) or the radius is too wide to list its cells."""
+    if near.grid_code is None and not near.has_point:
+        return []
+    filters: list[ColumnElement[bool]] = []
+    if near.has_point:
+        assert near.lng is not None and near.lat is not None
+        near_cells = cells.cells_near(near.lng, near.lat, near.radius_m)
+        if len(near_cells) > MAX_CELLS:
+            return []
+        # within the radius, or without a point (then only the grids can refute it)
+        filters.append(DuplicateBand.cell.in_([0, *near_cells]))
+    else:
+        filters.append(DuplicateBand.grid_code.is_(None))  # no grid there, no point here
+    if near.grid_code is not None:
+        filters.append(DuplicateBand.grid_code == near.grid_code)
+    return filters
 
 
 def band_hits(
-    session: Session, keys: list[int], *, since: datetime, until: datetime, exclude_id: int
+    session: Session,
+    keys: list[int],
+    *,
+    since: datetime,
+    until: datetime,
+    exclude_id: int,
+    near: Near,
 ) -> list[int]:
-    """Events sharing a band key with `keys`, reported in [since, until]."""
-    rows = session.scalars(
-        select(DuplicateBand.event_id)
-        .where(
-            DuplicateBand.key.in_(keys),
-            DuplicateBand.reported_at >= since,
-            DuplicateBand.reported_at <= until,
-            DuplicateBand.event_id != exclude_id,
-        )
-        .distinct()
-        .limit(MAX_HITS)
+    """Events sharing a band key with `keys`, reported in [since, until], whose place can
+    agree with `near`: at most `MAX_HITS` per place condition, so boilerplate reported all
+    over the city cannot crowd out the copy next door."""
+    base = select(DuplicateBand.event_id).where(
+        DuplicateBand.key.in_(keys),
+        DuplicateBand.reported_at >= since,
+        DuplicateBand.reported_at <= until,
+        DuplicateBand.event_id != exclude_id,
     )
-    return list(rows)
+    statements = [base.where(place) for place in _place_filters(near)] or [base]
+    found: dict[int, None] = {}
+    for stmt in statements:
+        found.update(dict.fromkeys(session.scalars(stmt.distinct().limit(MAX_HITS))))
+    return list(found)
 
 
 @dataclass(frozen=True)

@@ -78,16 +78,16 @@ def _hours(a: datetime, b: datetime) -> float:
 def _scored(
     event: Event, items: frozenset[str], other: repository.OpenText, settings: Settings
 ) -> DuplicateCandidate | None:
-    text = similarity.clean(other.title, other.description)
-    score = similarity.jaccard(items, similarity.shingles(text))
-    if score < settings.duplicate_similarity:
-        return None
     match = place_match(
         Place(event.grid_code, event.lng, event.lat),
         Place(other.grid_code, other.lng, other.lat),
         radius_m=settings.duplicate_radius_m,
     )
-    if not match.ok:
+    if not match.ok:  # cheaper than the text: decide on the place first
+        return None
+    text = similarity.clean(other.title, other.description)
+    score = similarity.jaccard(items, similarity.shingles(text))
+    if score < settings.duplicate_similarity:
         return None
     return DuplicateCandidate(
         event_id=event.id,
@@ -100,8 +100,18 @@ def _scored(
     )
 
 
+def _near(event: Event, settings: Settings) -> repository.Near:
+    return repository.Near(event.grid_code, event.lng, event.lat, settings.duplicate_radius_m)
+
+
 def find_candidates(
-    session: Session, settings: Settings, event: Event, items: frozenset[str], keys: list[int]
+    session: Session,
+    settings: Settings,
+    event: Event,
+    items: frozenset[str],
+    keys: list[int],
+    *,
+    fresh: bool = False,
 ) -> list[DuplicateCandidate]:
     """Scored suggestions for `event` (not added to the session), best first."""
     window = timedelta(hours=settings.duplicate_window_hours)
@@ -111,8 +121,10 @@ def find_candidates(
         since=event.reported_at - window,
         until=event.reported_at + window,
         exclude_id=event.id,
+        near=_near(event, settings),
     )
-    decided = repository.decided_with(session, event.id, hits)
+    # a new event has no decisions yet: skip the look-up at intake
+    decided = repository.decided_with(session, event.id, hits) if not fresh else set()
     found = [
         cand
         for row in repository.open_texts(session, [h for h in hits if h not in decided])
@@ -122,17 +134,20 @@ def find_candidates(
     return found[: settings.duplicate_max_candidates]
 
 
-def flag_new_event(session: Session, settings: Settings, event: Event) -> list[DuplicateCandidate]:
+def flag_new_event(
+    session: Session, settings: Settings, event: Event, *, fresh: bool = True
+) -> list[DuplicateCandidate]:
     """Intake hook: store the event's band keys and its suggestions; tell the receiving
-    centre's dispatchers when there are any."""
+    centre's dispatchers when there are any. `fresh`: created in this transaction (no
+    decisions about it can exist yet)."""
     if not settings.duplicate_enabled or event.id is None:
         return []
     items = similarity.shingles(similarity.clean(event.title, event.description))
     if not items:
         return []
     keys = similarity.band_keys(similarity.signature(items))
-    found = find_candidates(session, settings, event, items, keys)
-    repository.insert_bands(session, event.id, event.reported_at, keys)
+    found = find_candidates(session, settings, event, items, keys, fresh=fresh)
+    repository.insert_bands(session, event.id, event.reported_at, keys, _near(event, settings))
     if found:
         session.add_all(found)
         notify.notify_users(
@@ -154,7 +169,7 @@ def index_open_events(session: Session, settings: Settings, *, batch: int = 500)
         if not events:
             return done
         for event in events:
-            flag_new_event(session, settings, event)
+            flag_new_event(session, settings, event, fresh=False)
             after = event.id
         session.flush()
         done += len(events)

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from shiyu.auth.access import Actor
-from shiyu.deps import SessionDep, request_settings
+from shiyu.deps import IntakeWriterDep, SessionDep, request_settings
 from shiyu.errors import InvalidInput, error_responses
 from shiyu.events import attachments, export, repository, service
 from shiyu.events.deadlines import CHINA
@@ -165,10 +165,10 @@ IdempotencyKey = Annotated[
     operation_id="events-create",
     responses={200: {"model": EventRead, "description": "同一 Idempotency-Key 的重复提交"}},
 )
-def create_event(
+async def create_event(
     request: Request,
     response: Response,
-    session: SessionDep,
+    writer: IntakeWriterDep,
     actor: EventsCreate,
     body: EventCreate,
     idempotency_key: IdempotencyKey = None,
@@ -190,10 +190,12 @@ def create_event(
         source=f"staff:{actor.user_id}" if key else None,
         external_id=key,
     )
-    event, created = service.create_once(session, settings, data, actor=actor)
+    read, created = await writer.run(
+        lambda session: service.create_and_read(session, settings, data, actor=actor)
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return service.to_read(session, settings, event, actor)
+    return read
 
 
 @router.get(

@@ -111,7 +111,7 @@ def _place(session: Session, settings: Settings, data: IntakeData) -> tuple[str 
     grid_code = data.grid_code
     if grid_code is None and data.lng is not None and data.lat is not None:
         grid_code = jurisdictions.locate_grid_code(session, settings, lng=data.lng, lat=data.lat)
-    grid = jurisdictions.get_unit(session, grid_code) if grid_code else None
+    grid = jurisdictions.unit_info(session, grid_code) if grid_code else None
     if grid_code and grid is None:
         raise InvalidInput(
             "网格不存在", details=[{"loc": ["body", "grid_code"], "msg": "unknown grid"}]
@@ -122,7 +122,7 @@ def _place(session: Session, settings: Settings, data: IntakeData) -> tuple[str 
         if root is None:
             raise InvalidInput("系统尚未配置辖区", code="jurisdiction.empty")
         owner_code = root.code
-    owner = jurisdictions.get_unit(session, owner_code)
+    owner = jurisdictions.unit_info(session, owner_code)
     if owner is None:
         raise InvalidInput("受理单位不存在")
     return grid_code, (grid.path if grid else owner.path), owner.code
@@ -148,7 +148,7 @@ def create(
             details=[{"loc": ["body", "category_code"], "msg": "unknown category"}],
         )
     grid_code, scope_path, owner_code = _place(session, settings, data)
-    owner = jurisdictions.get_unit(session, owner_code)
+    owner = jurisdictions.unit_info(session, owner_code)
     assert owner is not None
     cipher = cipher_for(settings)
     phone = normalise_phone(data.reporter_phone) if data.reporter_phone else None
@@ -243,16 +243,29 @@ def create_once(
     moment (a retried request, a redelivered alarm): `create`'s check can be passed by both,
     and the loser of the unique insert then returns the winner's event. The savepoint keeps
     the caller's transaction usable after the lost race."""
+    if not (data.source and data.external_id):
+        return create(session, settings, data, actor=actor)  # nothing to race for
     try:
         with session.begin_nested():
             return create(session, settings, data, actor=actor)
     except IntegrityError:
-        if not (data.source and data.external_id):
-            raise
         existing = repository.get_by_external(session, data.source, data.external_id)
         if existing is None:
             raise
         return existing, False
+
+
+def create_and_read(
+    session: Session, settings: Settings, data: IntakeData, *, actor: Actor
+) -> tuple[dict[str, Any], bool]:
+    """A group-commit job (`shiyu.group_commit`): the report and its answer, computed in the
+    writer's transaction; the unmasked reporter shown to the reporter is audited in it too."""
+    event, created = create_once(session, settings, data, actor=actor)
+    read = to_read(session, settings, event, actor)
+    log = personal_data_views.pending()
+    if log is not None:
+        personal_data_views.flush(session, log)
+    return read, created
 
 
 # ---------------------------------------------------------------- reading

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 
-from shiyu.deps import SessionDep, request_settings
+from shiyu.deps import IntakeWriterDep, SessionDep, request_settings
 from shiyu.events import repository
 from shiyu.events.schemas import (
     AttachmentRead,
@@ -31,13 +31,14 @@ PHONE = r"^\+?[0-9][0-9\- ]{4,19}$"
     status_code=status.HTTP_201_CREATED,
     operation_id="public-report",
 )
-def report(request: Request, session: SessionDep, body: ResidentReport) -> Any:
+async def report(request: Request, writer: IntakeWriterDep, body: ResidentReport) -> Any:
     """A resident reports a problem; the answer carries the event code to follow it."""
-    event = resident.report(session, request_settings(request), body)
+    settings = request_settings(request)
+    code, state = await writer.run(lambda session: resident.report_receipt(session, settings, body))
     return {
-        "code": event.code,
-        "status": event.status,
-        "message": f"已受理，编号 {event.code}，请凭编号和手机号查询办理进度。",
+        "code": code,
+        "status": state,
+        "message": f"已受理，编号 {code}，请凭编号和手机号查询办理进度。",
     }
 
 

@@ -46,6 +46,7 @@ from shiyu.events.models import Action, Event
 from shiyu.intake.hotline_models import HotlineImport, HotlineImportError, HotlineMapping
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.jurisdiction.enums import Level
+from shiyu.kit.bulk import insert_rows
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import normalise_phone
 from shiyu.kit.paths import within
@@ -1074,6 +1075,7 @@ class _Created:
     owner_code: str
     owner_path: str
     phone: str | None
+    encrypted_phone: str | None
 
 
 def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
@@ -1092,6 +1094,7 @@ def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
         scope_path = (run.path_of(grid_code) if grid_code else None) or owner_path
         reported_at = row.reported_at or run.now
         code = f"SY{reported_at.astimezone(CHINA):%Y%m%d}{event_id:07d}"
+        phone = cipher.encrypt(row.phone)
         event_rows.append(
             {
                 "id": event_id,
@@ -1112,7 +1115,7 @@ def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
                 "owner_code": row.owner_code,
                 "owner_path": owner_path,
                 "reporter_name": cipher.encrypt(row.name),
-                "reporter_phone": cipher.encrypt(row.phone),
+                "reporter_phone": phone,
                 "reporter_phone_hash": cipher.lookup_hash(row.phone) if row.phone else None,
                 "created_by_id": run.actor.user_id,
                 "status": Status.reported.value,
@@ -1123,8 +1126,8 @@ def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
                 "version": 1,
             }
         )
-        created.append(_Created(event_id, code, row.owner_code, owner_path, row.phone))
-    run.session.execute(insert(EVENTS), event_rows)
+        created.append(_Created(event_id, code, row.owner_code, owner_path, row.phone, phone))
+    insert_rows(run.session, EVENTS, event_rows)
     channel = {"channel": Channel.hotline_12345.value}
     run.session.execute(
         insert(ACTIONS),
@@ -1134,22 +1137,26 @@ def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
         ],
     )
     if run.mapping.send_receipts:
-        _send_receipts(run, cipher, created)
+        _send_receipts(run, created)
     return created
 
 
-def _send_receipts(run: _Run, cipher: Any, created: list[_Created]) -> None:
+def _send_receipts(run: _Run, created: list[_Created]) -> None:
     """The SMS every hotline/resident intake sends: it carries the code to follow the event."""
-    for c in created:
-        if c.phone:
-            notify.send_outbound(
-                run.session,
-                cipher,
-                channel="sms",
+    notify.send_outbound_many(
+        run.session,
+        channel="sms",
+        messages=[
+            notify.Outbound(
                 recipient=c.phone,
+                encrypted_recipient=c.encrypted_phone,
                 event_id=c.id,
                 body=f"【市域治理】您反映的问题已受理，编号{c.code}，可凭编号和手机号查询进度。",
             )
+            for c in created
+            if c.phone and c.encrypted_phone
+        ],
+    )
 
 
 def _common_root(paths: Iterable[str]) -> str:

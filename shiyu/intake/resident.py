@@ -84,6 +84,13 @@ def report(session: Session, settings: Settings, data: ResidentReport) -> Event:
     return event
 
 
+def report_receipt(session: Session, settings: Settings, data: ResidentReport) -> tuple[str, str]:
+    """`report` as a group-commit job (`shiyu.group_commit`): the code and status to answer."""
+    event = report(session, settings, data)
+    assert event.code is not None
+    return event.code, event.status
+
+
 def _own_event(session: Session, settings: Settings, code: str, phone: str) -> Event:
     """The event, if this phone reported it; the same 404 otherwise (codes are guessable)."""
     event = repository.get_by_code(session, code)

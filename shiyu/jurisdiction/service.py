@@ -20,7 +20,7 @@ from shiyu.errors import InvalidInput, NotFound
 from shiyu.jurisdiction import index as grid_index
 from shiyu.jurisdiction import repository
 from shiyu.jurisdiction.enums import CODE_LENGTH, SIGNIFICANT_DIGITS, Level
-from shiyu.jurisdiction.models import Jurisdiction
+from shiyu.jurisdiction.models import GeoVersion, Jurisdiction
 from shiyu.jurisdiction.schemas import (
     Feature,
     FeatureCollection,
@@ -33,6 +33,7 @@ from shiyu.jurisdiction.schemas import (
     LocateResult,
 )
 from shiyu.kit import geo, txn
+from shiyu.kit.watch import WatchedCache
 
 
 class UnitNotFound(NotFound):
@@ -112,6 +113,34 @@ def get_root(session: Session) -> Jurisdiction | None:
 def get_unit(session: Session, code: str) -> Jurisdiction | None:
     """Trusted lookup for services, jobs and imports (no scoping)."""
     return repository.get(session, code)
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """What intake needs of a unit, safe to keep beyond a session."""
+
+    code: str
+    path: str
+    parent_code: str | None
+    level: str
+
+
+#: intake looks up the grid and the receiving unit of every report
+_unit_infos: WatchedCache[str, UnitInfo | None] = WatchedCache(
+    "units", (Jurisdiction, GeoVersion), ttl=60.0
+)
+
+
+def unit_info(session: Session, code: str) -> UnitInfo | None:
+    """`get_unit` for hot paths: cached per process (cleared when units change here)."""
+
+    def load() -> UnitInfo | None:
+        unit = repository.get(session, code)
+        if unit is None:
+            return None
+        return UnitInfo(unit.code, unit.path, unit.parent_code, unit.level)
+
+    return _unit_infos.get_or_load(code, load)
 
 
 def features(session: Session, actor: Actor, code: str, *, level: Level) -> FeatureCollection:

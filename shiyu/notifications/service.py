@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, func, insert, select, update
@@ -10,10 +11,12 @@ from shiyu.auth.access import Actor
 from shiyu.auth.models import Role, User
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import Cipher
+from shiyu.kit.watch import WatchedCache
 from shiyu.notifications.channels import CHANNELS
 from shiyu.notifications.models import Notification, OutboundMessage
 
 _NOTIFICATIONS = cast(Table, Notification.__table__)
+_OUTBOUND = cast(Table, OutboundMessage.__table__)
 
 
 def notify_users(
@@ -67,17 +70,58 @@ def users_of_department(session: Session, department_id: int) -> list[int]:
     )
 
 
+#: every intake tells the receiving centre's dispatchers
+_recipients: WatchedCache[tuple[str, tuple[str, ...]], tuple[int, ...]] = WatchedCache(
+    "unit-users", (User, Role), ttl=30.0
+)
+
+
 def users_at(session: Session, jurisdiction_code: str, roles: Sequence[str]) -> list[int]:
-    """Active users sitting on exactly this unit with one of these roles."""
-    return list(
-        session.scalars(
-            select(User.id).where(
-                User.jurisdiction_code == jurisdiction_code,
-                User.is_active.is_(True),
-                User.roles.any(Role.code.in_(roles)),
+    """Active users sitting on exactly this unit with one of these roles (cached per process,
+    cleared when users or roles change here)."""
+
+    def load() -> tuple[int, ...]:
+        return tuple(
+            session.scalars(
+                select(User.id).where(
+                    User.jurisdiction_code == jurisdiction_code,
+                    User.is_active.is_(True),
+                    User.roles.any(Role.code.in_(roles)),
+                )
             )
         )
-    )
+
+    return list(_recipients.get_or_load((jurisdiction_code, tuple(sorted(roles))), load))
+
+
+@dataclass(frozen=True)
+class Outbound:
+    recipient: str
+    #: the recipient as stored (the caller may hold its ciphertext already)
+    encrypted_recipient: str
+    body: str
+    event_id: int | None = None
+
+
+def send_outbound_many(session: Session, *, channel: str, messages: Sequence[Outbound]) -> int:
+    """`send_outbound` for a batch (a 12345 import's receipts): one bulk insert."""
+    if not messages:
+        return 0
+    now = utcnow()
+    sender = CHANNELS[channel]
+    rows = [
+        {
+            "channel": channel,
+            "recipient": m.encrypted_recipient,
+            "body": m.body,
+            "event_id": m.event_id,
+            "status": sender.send(m.recipient, m.body),
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    session.connection().execute(insert(_OUTBOUND), rows)
+    return len(rows)
 
 
 def send_outbound(

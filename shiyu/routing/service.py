@@ -33,6 +33,7 @@ from shiyu.events.enums import CategoryKind, Status
 from shiyu.events.models import Action, Category, Event
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.kit.clock import utcnow
+from shiyu.kit.watch import WatchedCache
 from shiyu.routing.models import ResponsibilityRule, Suggestion
 from shiyu.routing.schemas import (
     AccuracyReport,
@@ -71,12 +72,22 @@ def _category_chain(session: Session, code: str) -> list[Category]:
     return chain
 
 
+#: every intake maps the model's top classes to categories
+_label_categories: WatchedCache[str, str | None] = WatchedCache(
+    "category-labels", (Category,), ttl=300.0
+)
+
+
 def category_for_label(session: Session, label: str) -> str | None:
     """The catalogue category a model class stands for: its code, or its unique name."""
-    if session.get(Category, label) is not None:
-        return label
-    codes = session.scalars(select(Category.code).where(Category.name == label)).all()
-    return codes[0] if len(codes) == 1 else None
+
+    def load() -> str | None:
+        if session.get(Category, label) is not None:
+            return label
+        codes = session.scalars(select(Category.code).where(Category.name == label)).all()
+        return codes[0] if len(codes) == 1 else None
+
+    return _label_categories.get_or_load(label, load)
 
 
 # ---------------------------------------------------------------- resolution

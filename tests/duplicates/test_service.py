@@ -103,6 +103,19 @@ class TestIntakeSuggestions:
         off = settings.model_copy(update={"duplicate_enabled": False})
         assert _suggestions(session, _event(session, off, world)) == []
 
+    def test_many_far_copies_do_not_crowd_out_the_near_one(
+        self, session: Session, settings: Settings, world: World, monkeypatch: Any
+    ) -> None:
+        # boilerplate reported all over the city must not use up the hit limit before the
+        # one copy that is actually next door is scored
+        monkeypatch.setattr(repository, "MAX_HITS", 3)
+        far_lng, far_lat = world.city.centres[world.grid_b]
+        for _ in range(5):
+            _event(session, settings, world, lng=far_lng, lat=far_lat)
+        near = _event(session, settings, world)
+        [row] = _suggestions(session, _event(session, settings, world))
+        assert row.candidate_id == near.id
+
     def test_best_candidates_first_and_capped(
         self, session: Session, settings: Settings, world: World
     ) -> None:

@@ -1,0 +1,204 @@
+"""Group commit: many small write requests share one transaction.
+
+Under load, one transaction per report costs more in waiting than in work: on SQLite every
+writer queues for the database's single write lock, and dozens of worker threads holding
+requests fight over the GIL while they wait; on PostgreSQL every report pays its own commit
+(a WAL flush) and its own pool checkout. Intake is many small, independent inserts, so one
+writer thread per process takes whatever reports have queued (up to `max_batch`), runs each in
+its own savepoint (a report that fails, for instance with bad input, is rolled back alone and
+answers its own error) and commits them together: one lock, one flush to disk, one audit
+chain extension.
+
+Nothing is acknowledged before the commit: a job's future resolves only after the batch
+committed. When the transaction breaks before the commit (a statement that fails beyond its
+savepoint), every job of the batch is tried again alone, so one bad apple cannot fail its
+neighbours. A failed commit is not retried (it may have stored the batch): its jobs answer
+the error and their clients retry, with their idempotency keys.
+
+The request waits with `await`, holding no worker thread, so the write limit of the other
+endpoints (`middleware.WriteLimitMiddleware`) does not apply to these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from shiyu.db import Database
+from shiyu.errors import ShiyuError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Job = Callable[[Session], T]
+
+
+@dataclass
+class _Item(Generic[T]):
+    job: Job[T]
+    future: Future[T]
+    context: contextvars.Context
+
+
+@dataclass
+class _Outcome:
+    item: _Item[Any]
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommitter:
+    """One writer thread; `run(job)` from the event loop, `submit(job)` from anywhere."""
+
+    def __init__(self, db: Database, *, max_batch: int = 64, name: str = "group-commit") -> None:
+        self.db = db
+        self.max_batch = max(1, max_batch)
+        self.name = name
+        self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        #: batches committed and jobs run, for the metrics and the tests
+        self.batches = 0
+        self.jobs = 0
+
+    # ------------------------------------------------------------------ callers
+
+    def submit(self, job: Job[T]) -> Future[T]:
+        """Queue `job` (run in the caller's context: request id, personal-data view log)."""
+        self._ensure_started()
+        future: Future[T] = Future()
+        self._queue.put(_Item(job, future, contextvars.copy_context()))
+        return future
+
+    async def run(self, job: Job[T]) -> T:
+        return await asyncio.wrap_future(self.submit(job))
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                self._thread.start()
+
+    # ------------------------------------------------------------------ the writer thread
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._run_batch([i for i in batch if i.future.set_running_or_notify_cancel()])
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[_Item[Any]]) -> None:
+        if not batch:
+            return
+        try:
+            outcomes = self._in_one_transaction(batch)
+        except _CommitFailed as failed:
+            # the commit's outcome is unknown to us (a connection lost during COMMIT may have
+            # stored it): retrying here could store a report twice, so every job answers
+            # the error and its client retries, with its idempotency key when it has one
+            for item in batch:
+                item.future.set_exception(failed.error)
+            return
+        except Exception as exc:  # the transaction broke before the commit: nothing stored
+            if len(batch) == 1:
+                batch[0].future.set_exception(exc)
+                return
+            log.warning("group commit of %d jobs failed (%s); retrying one by one", len(batch), exc)
+            outcomes = [self._alone(item) for item in batch]
+        for outcome in outcomes:
+            if outcome.error is not None:
+                outcome.item.future.set_exception(outcome.error)
+            else:
+                outcome.item.future.set_result(outcome.result)
+
+    def _alone(self, item: _Item[Any]) -> _Outcome:
+        try:
+            [outcome] = self._in_one_transaction([item])
+        except _CommitFailed as failed:
+            return _Outcome(item, error=failed.error)
+        except Exception as exc:
+            return _Outcome(item, error=exc)
+        return outcome
+
+    def _in_one_transaction(self, batch: list[_Item[Any]]) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        with self.db.session(write=True) as session:
+            try:
+                for item in batch:
+                    outcomes.append(item.context.run(_run_in_savepoint, session, item))
+            except BaseException:
+                session.rollback()
+                raise
+            try:
+                session.commit()
+            except Exception as exc:
+                raise _CommitFailed(exc) from exc
+        self.batches += 1
+        self.jobs += len(batch)
+        return outcomes
+
+
+class _CommitFailed(Exception):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _run_in_savepoint(session: Session, item: _Item[Any]) -> _Outcome:
+    """The job's own savepoint: its failure undoes its work only (unless the error asks to
+    keep it, as a recorded failed login does)."""
+    savepoint = session.begin_nested()
+    try:
+        result = item.job(session)
+    except ShiyuError as exc:
+        if exc.persist:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        return _Outcome(item, error=exc)
+    except Exception as exc:
+        # also after a failed flush, which leaves the savepoint inactive but still open
+        savepoint.rollback()
+        if _transaction_broken(session):
+            raise  # the whole transaction is gone: the batch is retried job by job
+        return _Outcome(item, error=exc)
+    savepoint.commit()
+    return _Outcome(item, result=result)
+
+
+def _transaction_broken(session: Session) -> bool:
+    transaction = session.get_transaction()
+    return transaction is None or not transaction.is_active

@@ -1,0 +1,202 @@
+"""Group commit (`shiyu.group_commit`): many jobs, one transaction; each job's failure is its
+own; nothing is acknowledged before the commit. On a real database whose commits are real."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from shiyu.app import GROUP_COMMIT_ROUTES, create_app
+from shiyu.db import Database
+from shiyu.errors import InvalidInput
+from shiyu.events import api as events_api
+from shiyu.group_commit import GroupCommitter
+from shiyu.intake import api as intake_api
+from tests.conftest import make_settings
+
+NOTES = Table("group_commit_notes", MetaData(), Column("id", Integer, primary_key=True),
+              Column("body", String(50), unique=True))  # fmt: skip
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Note(_Base):
+    __table__ = NOTES
+
+
+WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
+
+
+@pytest.fixture
+def db(fresh_database: str) -> Iterator[Database]:
+    database = Database(make_settings(fresh_database))
+    NOTES.create(database.engine)
+    yield database
+    NOTES.drop(database.engine)
+    database.dispose()
+
+
+def _note(body: str) -> object:
+    def job(session: Session) -> int:
+        result = session.execute(NOTES.insert().values(body=body))
+        return int(result.inserted_primary_key[0])
+
+    return job
+
+
+def _bodies(db: Database) -> list[str]:
+    with db.session(write=False) as session:
+        return sorted(session.scalars(select(NOTES.c.body)))
+
+
+def _held(writer: GroupCommitter, release: threading.Event) -> Future[None]:
+    """A first job that keeps the writer busy (returns once it runs), so the next ones queue
+    up behind it."""
+    running = threading.Event()
+
+    def hold(_session: Session) -> None:
+        running.set()
+        release.wait(10)
+
+    future = writer.submit(hold)
+    assert running.wait(10)
+    return future
+
+
+def test_queued_jobs_share_one_commit(db: Database) -> None:
+    writer = GroupCommitter(db, max_batch=64)
+    release = threading.Event()
+    first = _held(writer, release)
+    futures = [writer.submit(_note(f"n{i}")) for i in range(20)]  # type: ignore[arg-type]
+    release.set()
+    ids = [f.result(10) for f in futures]
+    first.result(10)
+    writer.close()
+    assert len(set(ids)) == 20
+    assert _bodies(db) == sorted(f"n{i}" for i in range(20))
+    assert writer.jobs == 21
+    assert writer.batches == 2  # the held job alone, then the twenty together
+
+
+def test_batches_are_capped(db: Database) -> None:
+    writer = GroupCommitter(db, max_batch=5)
+    release = threading.Event()
+    first = _held(writer, release)
+    futures = [writer.submit(_note(f"c{i}")) for i in range(12)]  # type: ignore[arg-type]
+    release.set()
+    for f in [first, *futures]:
+        f.result(10)
+    writer.close()
+    assert writer.batches == 1 + 3  # 5 + 5 + 2
+
+
+def test_a_failing_job_fails_alone(db: Database) -> None:
+    def bad(session: Session) -> None:
+        session.execute(NOTES.insert().values(body="undone"))
+        raise InvalidInput("坏数据")
+
+    writer = GroupCommitter(db)
+    release = threading.Event()
+    first = _held(writer, release)
+    good_a = writer.submit(_note("a"))  # type: ignore[arg-type]
+    failing = writer.submit(bad)
+    good_b = writer.submit(_note("b"))  # type: ignore[arg-type]
+    release.set()
+    first.result(10)
+    assert good_a.result(10) and good_b.result(10)
+    with pytest.raises(InvalidInput):
+        failing.result(10)
+    writer.close()
+    assert _bodies(db) == ["a", "b"]  # the failing job's insert was rolled back with it
+
+
+def test_a_database_error_in_one_job_does_not_fail_its_neighbours(db: Database) -> None:
+    writer = GroupCommitter(db)
+    release = threading.Event()
+    first = _held(writer, release)
+    good = writer.submit(_note("same"))  # type: ignore[arg-type]
+    duplicate = writer.submit(_note("same"))  # type: ignore[arg-type]  # unique violation
+    other = writer.submit(_note("other"))  # type: ignore[arg-type]
+    release.set()
+    first.result(10)
+    assert good.result(10) and other.result(10)
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        duplicate.result(10)
+    writer.close()
+    assert _bodies(db) == ["other", "same"]
+
+
+def test_nothing_is_answered_before_the_commit(db: Database) -> None:
+    seen: list[int] = []
+
+    def count_then_note(session: Session) -> int:
+        session.execute(NOTES.insert().values(body="visible?"))
+        return 1
+
+    writer = GroupCommitter(db)
+    future = writer.submit(count_then_note)
+    future.result(10)
+    # by the time the future resolved, another connection sees the row
+    with db.session(write=False) as session:
+        seen.append(session.scalar(text("SELECT count(*) FROM group_commit_notes")) or 0)
+    writer.close()
+    assert seen == [1]
+
+
+def test_jobs_run_in_the_callers_context(db: Database) -> None:
+    writer = GroupCommitter(db)
+
+    async def caller(name: str) -> str:
+        WHO.set(name)
+        return await writer.run(lambda _session: WHO.get())
+
+    async def both() -> list[str]:
+        return list(await asyncio.gather(caller("张三"), caller("李四")))
+
+    assert asyncio.run(both()) == ["张三", "李四"]
+    writer.close()
+
+
+def test_group_commit_routes_wait_without_a_thread(fresh_database: str) -> None:
+    """The write limit skips these routes because they hold no worker thread while they
+    wait: that is only true while their handlers are coroutines."""
+    handlers = {"events-create": events_api.create_event, "public-report": intake_api.report}
+    paths = create_app(make_settings(fresh_database)).openapi()["paths"]
+    for method, path in GROUP_COMMIT_ROUTES:
+        operation = paths[path][method.lower()]["operationId"]
+        assert inspect.iscoroutinefunction(handlers[operation]), operation
+
+
+def test_a_failed_flush_fails_its_job_only(db: Database) -> None:
+    """An ORM flush that violates a constraint leaves its savepoint inactive: it must still
+    be rolled back, or every later job of the batch finds the session unusable."""
+
+    def clashing(session: Session) -> None:
+        session.add(Note(body="taken"))
+        session.flush()
+
+    writer = GroupCommitter(db)
+    writer.submit(_note("taken")).result(10)  # type: ignore[arg-type]
+    release = threading.Event()
+    first = _held(writer, release)
+    failing = writer.submit(clashing)
+    after = writer.submit(_note("after"))  # type: ignore[arg-type]
+    release.set()
+    first.result(10)
+    with pytest.raises(IntegrityError):
+        failing.result(10)
+    assert after.result(10)
+    writer.close()
+    assert _bodies(db) == ["after", "taken"]
+    assert writer.batches == 3  # the flush failure did not make the batch retry job by job
