@@ -205,6 +205,33 @@ class TestSweep:
         assert levels == [1, 1, 1, 2, 2, 2]
         db.dispose()
 
+    def test_every_light_follows_the_deadlines(self, fresh_database: str) -> None:
+        """One pass sets each running clock's light from its deadlines, whatever it showed:
+        also back from red to yellow and from yellow to green after an extension."""
+        settings = make_settings(fresh_database)
+        db = Database(settings)
+        ids = _overdue_events(db, settings, 4)
+        now = datetime.now(UTC)
+        # (light shown, yellow_at, finish_deadline) -> the light the sweep must show
+        cases = [
+            ("green", now - timedelta(days=3), now - timedelta(days=1), "red"),
+            ("red", now - timedelta(hours=1), now + timedelta(days=1), "yellow"),
+            ("yellow", now + timedelta(days=1), now + timedelta(days=2), "green"),
+            ("none", now + timedelta(days=1), now + timedelta(days=2), "green"),
+        ]
+        with db.transaction() as session:
+            for event_id, (shown, yellow_at, deadline, _) in zip(ids, cases, strict=True):
+                event = session.get(Event, event_id)
+                assert event is not None
+                event.light, event.yellow_at, event.finish_deadline = shown, yellow_at, deadline
+        report = jobs.sweep(db, settings, now=now)
+        assert (report.turned_red, report.turned_yellow, report.turned_green) == (1, 1, 2)
+        with db.transaction() as session:
+            lights = [session.get(Event, i).light for i in ids]  # type: ignore[union-attr]
+        assert lights == [c[3] for c in cases]
+        assert jobs.sweep(db, settings, now=now).turned_green == 0  # nothing left to change
+        db.dispose()
+
     def test_resolved_when_replied(self, fresh_database: str) -> None:
         settings = make_settings(fresh_database)
         db = Database(settings)
