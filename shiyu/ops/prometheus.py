@@ -6,6 +6,8 @@ docs/operations.md):
   `shiyu_http_request_duration_seconds{method,route}` by route *template* (/events/{code}, so
   the label set stays small), unmatched paths as route="<unmatched>";
 - `shiyu_db_pool_*` of this process's connection pool;
+- `shiyu_intake_batches_total` and `shiyu_intake_reports_total`: the reports' group commit
+  (`shiyu.group_commit`), so reports per transaction under load can be read off;
 - `shiyu_job_last_run_timestamp_seconds{job,outcome}`, `shiyu_job_last_duration_seconds`,
   `shiyu_job_runs_total` for the periodic jobs this process ran.
 
@@ -195,12 +197,24 @@ def _events_lines(db: Any, lines: list[str]) -> None:
         lines.append(f"shiyu_events_open{_labels(light=str(light))} {n}")
 
 
-def render(db: Any, registry: Registry = REGISTRY) -> str:
+def _intake_lines(writer: Any, lines: list[str]) -> None:
+    """The group-commit writer of reports: reports per transaction = jobs / batches."""
+    for name, help_text, value in (
+        ("shiyu_intake_batches_total", "Transactions of the reports' group commit.", "batches"),
+        ("shiyu_intake_reports_total", "Reports stored through the group commit.", "jobs"),
+    ):
+        _header(lines, name, "counter", help_text)
+        lines.append(f"{name} {getattr(writer, value)}")
+
+
+def render(db: Any, registry: Registry = REGISTRY, writer: Any = None) -> str:
     lines: list[str] = []
     with registry._lock:
         _http_lines(registry, lines)
         _job_lines(registry, lines)
     _pool_lines(db, lines)
+    if writer is not None:
+        _intake_lines(writer, lines)
     _events_lines(db, lines)
     return "\n".join(lines) + "\n"
 
@@ -222,4 +236,5 @@ def metrics(request: Request) -> PlainTextResponse:
     """Prometheus exposition: loopback clients, or anyone with the metrics token."""
     if not _allowed(request):
         raise Forbidden("仅限本机或持有监控令牌的采集器访问")
-    return PlainTextResponse(render(request.app.state.db), media_type=CONTENT_TYPE)
+    state = request.app.state
+    return PlainTextResponse(render(state.db, writer=state.intake_writer), media_type=CONTENT_TYPE)

@@ -72,3 +72,23 @@ def test_jobs_are_exposed(db: Database) -> None:
     assert samples['shiyu_job_runs_total{job="events.sweep",outcome="error"}'] == 1
     assert samples['shiyu_job_last_duration_seconds{job="events.sweep"}'] == 0.5
     assert 'shiyu_job_last_run_timestamp_seconds{job="events.sweep",outcome="error"}' in samples
+
+
+def test_intake_group_commit_is_counted(client: httpx.Client, world: World) -> None:
+    """Reports stored through the group commit, and the transactions that stored them."""
+
+    def counters() -> tuple[float, float]:
+        samples = _samples(client.get("/metrics").text)
+        return samples["shiyu_intake_reports_total"], samples["shiyu_intake_batches_total"]
+
+    reports, batches = counters()
+    lng, lat = world.city.centres[world.grid_a]
+    for i in range(3):
+        created = client.post(
+            "/api/v1/public/events",
+            json={"title": f"路灯不亮{i}", "lng": lng, "lat": lat, "reporter_phone": "13900000003"},
+        )
+        assert created.status_code == 201, created.text
+    after_reports, after_batches = counters()
+    assert after_reports == reports + 3
+    assert batches < after_batches <= batches + 3
