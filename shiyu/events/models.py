@@ -81,12 +81,25 @@ SPARSE_COLUMNS = (
 )
 
 
+#: the predicate of the residents' partial index; queries must say it literally (a bound
+#: parameter would not prove it to PostgreSQL's generic plans)
+RESIDENT_CHANNEL_SQL = "channel = 'resident'"
+
+
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_events_status_light", "status", "light"),
         *(_sparse_index(column) for column in SPARSE_COLUMNS),
+        # the residents' per-address rate limit (migration 0015residentaddr)
+        Index(
+            "ix_events_resident_address",
+            "address",
+            "reported_at",
+            sqlite_where=text(RESIDENT_CHANNEL_SQL),
+            postgresql_where=text(RESIDENT_CHANNEL_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

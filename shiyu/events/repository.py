@@ -22,6 +22,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from shiyu.errors import InvalidInput
 from shiyu.events import search
 from shiyu.events.enums import CLOCK_STATUSES, Light, Urgency
 from shiyu.events.models import (
+    RESIDENT_CHANNEL_SQL,
     Action,
     Assignment,
     Attachment,
@@ -182,7 +184,9 @@ def count_recent_by_address(session: Session, address: str, since: datetime) -> 
             select(func.count())
             .select_from(Event)
             .where(
-                Event.address == address, Event.reported_at >= since, Event.channel == "resident"
+                Event.address == address,
+                Event.reported_at >= since,
+                text(RESIDENT_CHANNEL_SQL),  # literally: the partial index's predicate
             )
         )
         or 0

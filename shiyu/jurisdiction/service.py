@@ -140,7 +140,7 @@ def unit_info(session: Session, code: str) -> UnitInfo | None:
             return None
         return UnitInfo(unit.code, unit.path, unit.parent_code, unit.level)
 
-    return _unit_infos.get_or_load(code, load)
+    return _unit_infos.get_or_load(session, code, load)
 
 
 def features(session: Session, actor: Actor, code: str, *, level: Level) -> FeatureCollection:

@@ -49,8 +49,12 @@ class WatchedCache(Generic[K, V]):
                 self._rows.clear()
             self._rows[key] = (time.monotonic(), value)
 
-    def get_or_load(self, key: K, load: Callable[[], V]) -> V:
-        """The cached value, or `load()` remembered (None values included)."""
+    def get_or_load(self, session: Session, key: K, load: Callable[[], V]) -> V:
+        """The cached value, or `load()` remembered (None values included). A session that
+        has changed watched rows and not committed yet reads its own writes: `load()`,
+        neither cached nor from the cache."""
+        if self._changed_in(session):
+            return load()
         entry = self._rows.get(key)
         if entry is not None and time.monotonic() - entry[0] < self.ttl:
             return entry[1]
@@ -62,6 +66,12 @@ class WatchedCache(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._rows.clear()
+
+    def _changed_in(self, session: Session) -> bool:
+        if id(self) in session.info.get(_DIRTY_KEY, ()):
+            return True  # flushed, not committed
+        pending = (*session.new, *session.deleted, *session.dirty)
+        return any(isinstance(obj, self.watched) for obj in pending)
 
 
 _REGISTRY: list[WatchedCache[Any, Any]] = []

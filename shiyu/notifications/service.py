@@ -91,7 +91,8 @@ def users_at(session: Session, jurisdiction_code: str, roles: Sequence[str]) -> 
             )
         )
 
-    return list(_recipients.get_or_load((jurisdiction_code, tuple(sorted(roles))), load))
+    key = (jurisdiction_code, tuple(sorted(roles)))
+    return list(_recipients.get_or_load(session, key, load))
 
 
 @dataclass(frozen=True)

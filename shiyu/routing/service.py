@@ -87,7 +87,7 @@ def category_for_label(session: Session, label: str) -> str | None:
         codes = session.scalars(select(Category.code).where(Category.name == label)).all()
         return codes[0] if len(codes) == 1 else None
 
-    return _label_categories.get_or_load(label, load)
+    return _label_categories.get_or_load(session, label, load)
 
 
 # ---------------------------------------------------------------- resolution
@@ -105,7 +105,21 @@ def _depth(path: str) -> int:
     return path.count("/")
 
 
+#: every intake resolves its suggested category at its place
+_routes: WatchedCache[tuple[str | None, str], Route] = WatchedCache(
+    "routes", (Category, ResponsibilityRule), ttl=60.0
+)
+
+
 def resolve(session: Session, category_code: str | None, place_path: str) -> Route:
+    """The responsible department by the 权责清单 (cached per process; cleared when this
+    process changes categories or rules)."""
+    return _routes.get_or_load(
+        session, (category_code, place_path), lambda: _resolve(session, category_code, place_path)
+    )
+
+
+def _resolve(session: Session, category_code: str | None, place_path: str) -> Route:
     chain = _category_chain(session, category_code) if category_code else []
     rank = {c.code: i for i, c in enumerate(chain)}
     kind = chain[-1].kind if chain else None
