@@ -7,7 +7,8 @@ Layout (one file, so it can be copied, uploaded and stored in the database as on
                                   library versions, training time, payload sha256 and size)
     <joblib bytes>                the fitted pipeline
 
-The header is read and checked before anything is unpickled: the format version and the major.
+The header is read and checked before anything is unpickled: the format version (this
+installation writes 2 and reads 1 and 2; older installations refuse 2) and the major.
 minor versions of scikit-learn (pickles are not portable across its minor releases) must match
 this installation, and the sha256 of the payload must equal the header's. Unpickling still runs
 code chosen by whoever wrote the file, so model files are trusted artefacts: only administrators
@@ -32,7 +33,10 @@ import sklearn
 from shiyu.errors import InvalidInput
 
 MAGIC = b"SHIYU-CLASSIFIER\n"
-FORMAT_VERSION = 1
+#: written by this installation. 2: NB-SVM pipeline (per-class linear scorers and offsets);
+#: 1: multi-class LinearSVC pipeline, still read and served
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 #: header lines longer than this are not a Shiyu header (and are never parsed)
 MAX_HEADER_BYTES = 1_000_000
 
@@ -103,9 +107,10 @@ def read_header(data: bytes) -> tuple[ModelHeader, int]:
         raw = json.loads(data[len(MAGIC) : end].decode("utf-8"))
         if not isinstance(raw, dict):
             raise TypeError("header is not an object")
-        if raw.get("format") != FORMAT_VERSION:
+        if raw.get("format") not in READABLE_FORMATS:
+            readable = ", ".join(str(v) for v in READABLE_FORMATS)
             raise _refuse(
-                f"format version {raw.get('format')!r}, this installation reads {FORMAT_VERSION}",
+                f"format version {raw.get('format')!r}, this installation reads {readable}"
             )
         header = ModelHeader(**raw)
     except (ValueError, TypeError) as exc:

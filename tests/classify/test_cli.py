@@ -22,7 +22,7 @@ def test_train_then_eval_prints_one_json_object(tmp_path: Path, database_url: st
     header = json.loads(done.stdout)
     assert len(header["classes"]) == 7
     assert header["libraries"]["scikit-learn"].startswith("1.9")
-    assert header["data_sha256"] and header["payload_sha256"] and header["format"] == 1
+    assert header["data_sha256"] and header["payload_sha256"] and header["format"] == 2
     assert model.read_bytes().startswith(b"SHIYU-CLASSIFIER\n")
 
     done = run_cli(database_url, "classifier", "eval", "--model", str(model), "--data", str(test))

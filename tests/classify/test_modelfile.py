@@ -49,3 +49,11 @@ def test_damaged_payload_is_refused_before_unpickling() -> None:
 def test_not_a_model_file() -> None:
     with pytest.raises(modelfile.IncompatibleModel, match="magic"):
         service.load_bytes(b"\x80\x04K\x01.")  # a bare pickle is never loaded
+
+
+def test_new_files_are_format_2_and_format_1_headers_are_read() -> None:
+    data = model_bytes()
+    header, _ = modelfile.read_header(data)
+    assert header.format == modelfile.FORMAT_VERSION == 2
+    old, _ = modelfile.read_header(_with_header(data, format=1))
+    assert old.format == 1
