@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, insert, or_, select
+from sqlalchemy import ColumnElement, delete, insert, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from shiyu.duplicates import cells
@@ -96,11 +96,11 @@ def band_hits(
         DuplicateBand.reported_at <= until,
         DuplicateBand.event_id != exclude_id,
     )
-    statements = [base.where(place) for place in _place_filters(near)] or [base]
-    found: dict[int, None] = {}
-    for stmt in statements:
-        found.update(dict.fromkeys(session.scalars(stmt.distinct().limit(MAX_HITS))))
-    return list(found)
+    limited = [
+        base.where(place).distinct().limit(MAX_HITS).subquery() for place in _place_filters(near)
+    ] or [base.distinct().limit(MAX_HITS).subquery()]
+    # one round trip: each place condition keeps its own limit and its own index
+    return list(session.scalars(union(*(select(sub.c.event_id) for sub in limited))))
 
 
 @dataclass(frozen=True)

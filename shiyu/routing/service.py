@@ -105,24 +105,35 @@ def _depth(path: str) -> int:
     return path.count("/")
 
 
-#: every intake resolves its suggested category at its place
-_routes: WatchedCache[tuple[str | None, str], Route] = WatchedCache(
-    "routes", (Category, ResponsibilityRule), ttl=60.0
+@dataclass(frozen=True)
+class _Rule:
+    id: int
+    category_code: str | None
+    area_code: str | None
+    area_path: str
+    basis: str
+    department_id: int
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """What routing needs of a category, whatever the place: its chain's ranks and kind and
+    the active rules for it (and the fallbacks)."""
+
+    rank: dict[str, int]
+    kind: str | None
+    rules: tuple[_Rule, ...]
+
+
+#: every intake resolves its suggested category; the place is applied in memory
+_candidates: WatchedCache[str | None, _Candidates] = WatchedCache(
+    "routing-rules", (Category, ResponsibilityRule), ttl=60.0
 )
 
 
-def resolve(session: Session, category_code: str | None, place_path: str) -> Route:
-    """The responsible department by the 权责清单 (cached per process; cleared when this
-    process changes categories or rules)."""
-    return _routes.get_or_load(
-        session, (category_code, place_path), lambda: _resolve(session, category_code, place_path)
-    )
-
-
-def _resolve(session: Session, category_code: str | None, place_path: str) -> Route:
+def _load_candidates(session: Session, category_code: str | None) -> _Candidates:
     chain = _category_chain(session, category_code) if category_code else []
     rank = {c.code: i for i, c in enumerate(chain)}
-    kind = chain[-1].kind if chain else None
     rules = session.scalars(
         select(ResponsibilityRule).where(
             ResponsibilityRule.is_active,
@@ -130,10 +141,29 @@ def _resolve(session: Session, category_code: str | None, place_path: str) -> Ro
             | ResponsibilityRule.category_code.is_(None),
         )
     ).all()
-    covering = [r for r in rules if place_path.startswith(r.area_path)]
+    return _Candidates(
+        rank,
+        chain[-1].kind if chain else None,
+        tuple(
+            _Rule(r.id, r.category_code, r.area_code, r.area_path, r.basis, r.department_id)
+            for r in rules
+        ),
+    )
+
+
+def resolve(session: Session, category_code: str | None, place_path: str) -> Route:
+    """The responsible department by the 权责清单: the most local rule covering the place,
+    by basis in the order the category's kind asks for, else the most local fallback. The
+    rules of a category are cached per process (cleared when this process changes
+    categories or rules)."""
+    found = _candidates.get_or_load(
+        session, category_code, lambda: _load_candidates(session, category_code)
+    )
+    rank = found.rank
+    covering = [r for r in found.rules if place_path.startswith(r.area_path)]
     order = (
         [Basis.owner, Basis.territory]
-        if kind == CategoryKind.component
+        if found.kind == CategoryKind.component
         else [Basis.territory, Basis.owner]
     )
     for basis in order:
