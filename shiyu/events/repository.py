@@ -167,6 +167,19 @@ def calendar_days(session: Session) -> Sequence[CalendarDay]:
     return session.scalars(select(CalendarDay)).all()
 
 
+_NEXT_EVENT_ID = "SELECT nextval(pg_get_serial_sequence('events', 'id'))"
+
+
+def next_event_id(session: Session) -> int:
+    """The id a new event will have. SQLite: the writing transaction holds the database's
+    write lock (BEGIN IMMEDIATE), so max(id) + 1 is ours; PostgreSQL: the table's sequence."""
+    if session.get_bind().dialect.name == "postgresql":
+        # one value at a time: ids kept in the process would outlive a restore of the
+        # database (its sequence goes back) and collide later
+        return int(session.scalar(text(_NEXT_EVENT_ID)) or 0)
+    return (session.scalar(select(func.max(Event.id))) or 0) + 1
+
+
 def count_recent_by_phone(session: Session, phone_hash: str, since: datetime) -> int:
     return (
         session.scalar(
