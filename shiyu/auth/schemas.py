@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shiyu.auth import passwords
@@ -126,7 +126,7 @@ class DepartmentCreate(BaseModel):
 
 class DepartmentUpdate(PatchModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class RoleRead(ORMModel):

@@ -42,6 +42,7 @@ from shiyu.events.schemas import (
 )
 from shiyu.events.transitions import TABLE
 from shiyu.jurisdiction import service as jurisdictions
+from shiyu.kit.schemas import QueryBool
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -91,7 +92,7 @@ def list_params(
         datetime | None, Query(description="exclusive; without a zone: China time")
     ] = None,
     overdue: Annotated[
-        bool | None, Query(description="past the finish deadline (red light)")
+        QueryBool | None, Query(description="past the finish deadline (red light)")
     ] = None,
     light: Light | None = None,
     department_id: Annotated[int | None, Query(ge=1, description="lead department")] = None,
@@ -212,7 +213,7 @@ def list_events(
     sort: SortParam = repository.ListSort.reported_at,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
-    with_total: bool = False,
+    with_total: QueryBool = False,
 ) -> Any:
     """Events the caller may see, filtered and sorted, with cursor pagination (a cursor only
     works with the sort it was made for)."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shiyu.jurisdiction.enums import Level
 from shiyu.kit.schemas import ORMModel
@@ -30,6 +30,9 @@ class LocateResult(BaseModel):
 
 
 class LngLat(BaseModel):
+    # strict: lax mode read `false` as 0° (found by fuzzing); JSON integers are still numbers
+    model_config = ConfigDict(strict=True)
+
     lng: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
 

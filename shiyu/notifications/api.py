@@ -4,11 +4,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from shiyu.auth.access import CurrentActor
 from shiyu.deps import SessionDep
-from shiyu.kit.schemas import ORMModel
+from shiyu.kit.schemas import ORMModel, QueryBool
 from shiyu.notifications import service
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
@@ -30,7 +30,7 @@ class Inbox(BaseModel):
 
 
 class MarkRead(BaseModel):
-    ids: list[int] | None = Field(default=None, max_length=1000, description="null: all")
+    ids: list[StrictInt] | None = Field(default=None, max_length=1000, description="null: all")
 
 
 class Marked(BaseModel):
@@ -41,7 +41,7 @@ class Marked(BaseModel):
 def inbox(
     session: SessionDep,
     actor: CurrentActor,
-    unread_only: bool = False,
+    unread_only: QueryBool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Inbox:
     """The caller's inbox with the unread count."""

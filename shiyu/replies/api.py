@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from shiyu.deps import SessionDep
+from shiyu.kit.schemas import QueryBool
 from shiyu.replies import service
 from shiyu.replies.permissions import ReplyQualityRead
 from shiyu.replies.schemas import ReplyScorePage
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/replies", tags=["replies"])
 def list_scores(
     session: SessionDep,
     actor: ReplyQualityRead,
-    flagged: Annotated[bool | None, Query(description="only flagged (true) or not")] = None,
+    flagged: Annotated[QueryBool | None, Query(description="only flagged (true) or not")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """Reply quality scores of events in the actor's jurisdiction, newest first."""

@@ -58,3 +58,31 @@ def test_every_error_body_matches_the_documented_shape(client: httpx.Client, wor
     body = resp.json()
     assert set(body) == {"error"}
     assert {"code", "message", "details"} == set(body["error"])
+
+
+def test_numbers_and_booleans_are_not_read_as_each_other(
+    client: httpx.Client, world: World
+) -> None:
+    """Schema-violating input that lax parsing accepted (schemathesis' negative checks):
+    `false` as 0°, `true` as id 1, `0` as false, and `1`/`0`/`yes` in boolean query strings."""
+    admin, dispatcher = world.headers(client, "admin"), world.headers(client, "dispatcher")
+    refused = [
+        client.post(
+            "/api/v1/locate/batch", json={"points": [{"lng": False, "lat": 30}]}, headers=admin
+        ),
+        client.post("/api/v1/notifications/read", json={"ids": [True]}, headers=dispatcher),
+        client.patch(f"/api/v1/departments/{world.dep_a.id}", json={"is_active": 0}, headers=admin),
+        client.get("/api/v1/events", params={"overdue": "0"}, headers=dispatcher),
+        client.get("/api/v1/events", params={"with_total": "yes"}, headers=dispatcher),
+        client.get("/api/v1/notifications", params={"unread_only": "1"}, headers=dispatcher),
+    ]
+    assert [r.status_code for r in refused] == [422] * len(refused), [r.text for r in refused]
+    # what the document says still works: JSON numbers (integers too) and true/false
+    accepted = [
+        client.post(
+            "/api/v1/locate/batch", json={"points": [{"lng": 114, "lat": 30.5}]}, headers=admin
+        ),
+        client.get("/api/v1/events", params={"overdue": "true"}, headers=dispatcher),
+        client.get("/api/v1/notifications", params={"unread_only": "False"}, headers=dispatcher),
+    ]
+    assert [r.status_code for r in accepted] == [200] * len(accepted), [r.text for r in accepted]
