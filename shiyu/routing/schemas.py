@@ -75,10 +75,13 @@ class SuggestionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     suggested_category: str | None
+    #: the catalogue's name of the suggested category, for people (the code is for machines)
+    suggested_category_name: str | None = None
     label: str
     confidence: float
     top: list[TopClass]
     suggested_department_id: int | None
+    suggested_department_name: str | None = None
     route_basis: str | None
     model_id: int | None
     auto_dispatched: bool

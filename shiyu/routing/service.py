@@ -421,12 +421,20 @@ def suggestion_view(session: Session, event_id: int) -> SuggestionRead | None:
     row = session.scalar(select(Suggestion).where(Suggestion.event_id == event_id))
     if row is None:
         return None
+    category = session.get(Category, row.suggested_category) if row.suggested_category else None
+    department = (
+        session.get(Department, row.suggested_department_id)
+        if row.suggested_department_id
+        else None
+    )
     return SuggestionRead(
         suggested_category=row.suggested_category,
+        suggested_category_name=category.name if category else None,
         label=row.label,
         confidence=row.confidence,
         top=[TopClass(**t) for t in row.top],
         suggested_department_id=row.suggested_department_id,
+        suggested_department_name=department.name if department else None,
         route_basis=row.route_basis,
         model_id=row.model_id,
         auto_dispatched=row.auto_dispatched,

@@ -20,7 +20,7 @@ from shiyu.classify import service as classifier
 from shiyu.config import Settings
 from shiyu.events import service as events
 from shiyu.events.enums import Channel
-from shiyu.events.models import Event
+from shiyu.events.models import Category, Event
 from shiyu.events.schemas import ActionIn, IntakeData
 from shiyu.kit.clock import utcnow
 from shiyu.routing import service
@@ -114,6 +114,10 @@ def test_unsure_suggestion_waits_in_the_queue_with_the_suggestion_visible(
     suggestion = resp.json()["suggestion"]
     assert suggestion["suggested_category"] == "AP03"
     assert suggestion["suggested_department_id"] == world.dep_a.id
+    # names for the dispatcher, from the catalogue and the department list
+    category = session.get(Category, "AP03")
+    assert category is not None and suggestion["suggested_category_name"] == category.name
+    assert suggestion["suggested_department_name"] == world.dep_a.name
     assert 0 < suggestion["confidence"] <= 1 and suggestion["auto_dispatched"] is False
     assert suggestion["top"][0]["category_code"] == "AP03" and len(suggestion["top"]) == 3
 

@@ -56,6 +56,11 @@ describe('intelligence fields, when the API sends them', () => {
       { label: 'C', value: 'SJ01', score: 0.93 },
       { label: 'U', value: '7', score: null },
     ])
+    const named = { ...suggestion, suggested_category_name: '市容环境类', suggested_department_name: '城管执法局' }
+    expect(suggestionsOf({ suggestion: named }, labels)).toEqual([
+      { label: 'C', value: '市容环境类', score: 0.93 },
+      { label: 'U', value: '城管执法局', score: null },
+    ])
     const items = [{ candidate_code: 'SY1', title: '井盖缺失', score: 0.72, decision: 'suggested' }]
     expect(duplicatesOf({ duplicates: items })).toEqual([{ code: 'SY1', title: '井盖缺失', score: 0.72 }])
   })

@@ -37,11 +37,12 @@ function describe(value: unknown): { value: string; score: number | null } | nul
 export function suggestionsOf(event: object, labels: { category: string; unit: string }): Suggestion[] {
   const e = event as Loose
   const box = isObj(e.suggestions) ? e.suggestions : isObj(e.suggestion) ? e.suggestion : null
+  // names first (what a dispatcher reads), codes and ids when the server sends no name
   const category = box
-    ? pick(box, ['category', 'category_code', 'suggested_category'])
+    ? pick(box, ['suggested_category_name', 'category', 'category_code', 'suggested_category'])
     : pick(e, ['suggested_category', 'suggested_category_code'])
   const unit = box
-    ? pick(box, ['department', 'unit', 'department_id', 'suggested_department', 'suggested_department_id'])
+    ? pick(box, ['suggested_department_name', 'department', 'unit', 'department_id', 'suggested_department', 'suggested_department_id'])
     : pick(e, ['suggested_department', 'suggested_unit', 'suggested_department_id'])
   const out: Suggestion[] = []
   const c = describe(category)
