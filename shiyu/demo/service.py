@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
@@ -23,6 +23,9 @@ from shiyu.jurisdiction import service as jurisdictions
 from shiyu.jurisdiction.models import Jurisdiction
 from shiyu.kit.clock import utcnow
 from shiyu.open311 import service as open311_service
+from shiyu.routing import service as routing
+from shiyu.routing.models import ResponsibilityRule
+from shiyu.routing.schemas import RuleIn
 
 ADMIN = "admin"
 
@@ -195,6 +198,49 @@ def _upsert_departments(session: Session, city: DemoCity) -> dict[str, int]:
     return ids
 
 
+#: The demo's 权责清单: first-level categories handled by each district department, by its
+#: position in `citygen._DISTRICT_DEPARTMENTS` (1 城管执法局, 2 住建局, 3 生态环境分局,
+#: 4 市场监管局, 5 公安分局). Everything else falls to the district's fallback (兜底) rule,
+#: which the demo gives its 城管执法局 (the demo city has no government office department).
+_DEMO_ROUTES: dict[int, tuple[str, ...]] = {
+    1: ("SJ01", "SJ02", "SJ05", "BJ03", "BJ04", "RX01"),
+    2: ("SJ03", "BJ01", "BJ05", "RX02", "RX03", "AP01"),
+    3: ("AP05",),
+    4: ("RX04", "AP04"),
+    5: ("SJ04", "BJ02", "RX06", "AP07"),
+}
+_FALLBACK_DEPARTMENT = 1
+
+
+def _seed_routing(session: Session, city: DemoCity, dep_ids: dict[str, int]) -> int:
+    """Rules per district through the routing service (validated and audited), once: a city
+    that has any rule keeps its own list."""
+    if session.scalar(select(func.count()).select_from(ResponsibilityRule)):
+        return 0
+    actor = system_actor()
+    created = 0
+    for dep in city.departments:
+        if dep.level != "district":
+            continue
+        position = int(dep.code.rsplit("-", 1)[1])
+        categories: list[str | None] = list(_DEMO_ROUTES.get(position, ()))
+        if position == _FALLBACK_DEPARTMENT:
+            categories.append(None)
+        for category in categories:
+            routing.create_rule(
+                session,
+                actor,
+                RuleIn(
+                    category_code=category,
+                    area_code=dep.area_code,
+                    department_id=dep_ids[dep.code],
+                    note="演示数据",
+                ),
+            )
+            created += 1
+    return created
+
+
 def _upsert_users(
     session: Session, accounts: list[AccountSpec], dep_ids: dict[str, int], password: str
 ) -> int:
@@ -260,6 +306,7 @@ def build(
     dep_ids = _upsert_departments(session, city)
     accounts = _accounts(city)
     created_users = _upsert_users(session, accounts, dep_ids, password)
+    _seed_routing(session, city, dep_ids)
     if open311_key:
         open311_service.ensure_demo_client(session, open311_key)
     by_level: dict[str, int] = {}

@@ -65,6 +65,14 @@ def test_demo_city(fresh_database: str) -> None:
     )
     assert _scalar(fresh_database, "SELECT count(DISTINCT post) FROM users") == 5
 
+    # a 权责清单 in every district: category rules and one fallback (兜底) each
+    districts = counts["district"]
+    assert _scalar(fresh_database, "SELECT count(*) FROM routing_rules") > 5 * districts
+    assert (
+        _scalar(fresh_database, "SELECT count(*) FROM routing_rules WHERE category_code IS NULL")
+        == districts
+    )
+
     users = _scalar(fresh_database, "SELECT count(*) FROM users")
     audit = _scalar(fresh_database, "SELECT count(*) FROM audit_records")
     events = _scalar(fresh_database, "SELECT count(*) FROM events")
@@ -91,3 +99,22 @@ def test_demo_city(fresh_database: str) -> None:
         )
         assert located.status_code == 200
         assert len(located.json()["grid"]["code"]) == 15
+        # a new report gets a suggested category and, through the demo's 权责清单, a unit
+        dispatcher = httpx.post(
+            f"{base}/api/v1/auth/token",
+            data={"username": "city_dispatcher", "password": PASSWORD},
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {dispatcher}"}
+        created = httpx.post(
+            f"{base}/api/v1/events",
+            json={
+                "title": "小区门口垃圾堆积",
+                "description": "好几天没人清运",
+                "lng": 114.3,
+                "lat": 30.6,
+            },
+            headers=auth,
+        )
+        assert created.status_code == 201, created.text
+        detail = httpx.get(f"{base}/api/v1/events/{created.json()['code']}", headers=auth).json()
+        assert detail["suggestion"]["suggested_department_name"], detail["suggestion"]
