@@ -190,6 +190,12 @@ class Settings(BaseSettings):
     hot_max_messages: int = Field(
         default=10_000, ge=10, description="Hot issues: newest events of the period clustered."
     )
+    hot_cache_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="Hot issues of one scope and period are clustered at most this often per "
+        "process (the command centre refreshes far more often; 0: every request).",
+    )
     hot_link: float = Field(default=0.4, gt=0, le=1, description="Hot issues: neighbour cosine.")
     hot_attach: float = Field(default=0.3, gt=0, le=1, description="Hot issues: attach cosine.")
     hot_merge: float = Field(default=0.4, gt=0, le=1, description="Hot issues: merge cosine.")

@@ -20,6 +20,7 @@ from shiyu.config import Settings
 from shiyu.errors import Conflict, InvalidInput, NotFound
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.kit.clock import utcnow
+from shiyu.kit.watch import WatchedCache
 from shiyu.notifications import service as notify
 from shiyu.warning import countmodel, hot, repository, textsim
 from shiyu.warning.enums import ALL_CATEGORIES, RepeatKind, WarningKind, WarningStatus
@@ -343,9 +344,36 @@ def hot_issues(
     top: int,
 ) -> HotIssueReport:
     """Hot issues among the events placed in the scope and reported in [start, end) (default:
-    the last 30 days). The newest `hot_max_messages` events are clustered."""
+    the last 30 days). The newest `hot_max_messages` events are clustered. A result is kept
+    for `hot_cache_seconds` per process and scope (segmenting and clustering ten thousand
+    messages takes seconds; the command centre asks every few)."""
+    code, path = _scope(session, actor, jurisdiction_code)  # may the caller read it: first
+    key = (code, start, end, top)
+    if settings.hot_cache_seconds <= 0:
+        return _hot_issues(session, settings, (code, path), start, end, top)
+    cached = _hot_reports.get(key, ttl=settings.hot_cache_seconds)
+    if cached is None:
+        cached = _hot_issues(session, settings, (code, path), start, end, top)
+        _hot_reports.put(key, cached)
+    return cached
+
+
+#: hot-issue reports by (scope, start, end, top); no rows are watched, only the time to live
+_hot_reports: WatchedCache[tuple[str, datetime | None, datetime | None, int], HotIssueReport] = (
+    WatchedCache("hot-issues", (), ttl=0.0, max_entries=1000)
+)
+
+
+def _hot_issues(
+    session: Session,
+    settings: Settings,
+    scope: tuple[str, str],
+    start: datetime | None,
+    end: datetime | None,
+    top: int,
+) -> HotIssueReport:
     begin, stop = period(start, end, default_days=30)
-    code, path = _scope(session, actor, jurisdiction_code)
+    code, path = scope
     events = repository.events_in(
         session, path=path, start=begin, end=stop, limit=settings.hot_max_messages
     )

@@ -15,6 +15,7 @@ from shiyu.events import service as events
 from shiyu.events.enums import Channel
 from shiyu.events.schemas import IntakeData
 from shiyu.warning import service
+from tests.factories.events import actor_of
 from tests.factories.warning import CST, DAY, create_series
 from tests.factories.world import World
 
@@ -189,6 +190,31 @@ class TestHotIssues:
         assert top["place"] == "第1网格"  # the grid's name
         assert top["first_at"].startswith("2025-05-10") and top["last_at"].startswith("2025-05-12")
         assert body["items"][1]["messages"] == 2
+
+    def test_a_scope_and_period_is_clustered_once_per_cache_time(
+        self, session: Session, settings: Settings, world: World
+    ) -> None:
+        day = date(2025, 5, 10)
+        dispatcher = actor_of(world, "dispatcher")
+        period = {"start": _at(day), "end": _at(day + timedelta(days=5)), "top": 5}
+
+        def messages(within: Settings) -> int:
+            report = service.hot_issues(
+                session, within, dispatcher, jurisdiction_code=None, **period
+            )
+            return report.messages
+
+        cached = settings.model_copy(update={"hot_cache_seconds": 300})
+        fresh = settings.model_copy(update={"hot_cache_seconds": 0})
+        _report(
+            session, settings, world, world.grid_a, "路灯不亮", "路灯不亮", "13900000011", _at(day)
+        )
+        assert messages(cached) == 1
+        _report(
+            session, settings, world, world.grid_a, "井盖缺失", "井盖缺失", "13900000012", _at(day)
+        )
+        assert messages(cached) == 1  # the kept result, until the cache time has passed
+        assert messages(fresh) == 2
 
     def test_bad_period_names_the_field(self, client: httpx.Client, world: World) -> None:
         resp = client.get(
