@@ -200,3 +200,28 @@ def test_a_failed_flush_fails_its_job_only(db: Database) -> None:
     writer.close()
     assert _bodies(db) == ["after", "taken"]
     assert writer.batches == 3  # the flush failure did not make the batch retry job by job
+
+
+def test_a_clean_batch_runs_without_savepoints(db: Database) -> None:
+    """Savepoints cost two statements a job: only a batch in which a job failed pays them."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.write_engine, "before_cursor_execute", record)
+    try:
+        writer = GroupCommitter(db)
+        release = threading.Event()
+        first = _held(writer, release)
+        futures = [writer.submit(_note(f"s{i}")) for i in range(5)]  # type: ignore[arg-type]
+        release.set()
+        for f in [first, *futures]:
+            f.result(10)
+        writer.close()
+    finally:
+        event.remove(db.write_engine, "before_cursor_execute", record)
+    assert statements.count("INSERT") == 5
+    assert "SAVEPOINT" not in statements
