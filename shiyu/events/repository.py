@@ -167,17 +167,24 @@ def calendar_days(session: Session) -> Sequence[CalendarDay]:
     return session.scalars(select(CalendarDay)).all()
 
 
-_NEXT_EVENT_ID = "SELECT nextval(pg_get_serial_sequence('events', 'id'))"
-
-
-def next_event_id(session: Session) -> int:
-    """The id a new event will have. SQLite: the writing transaction holds the database's
-    write lock (BEGIN IMMEDIATE), so max(id) + 1 is ours; PostgreSQL: the table's sequence."""
+def allocate_event_ids(session: Session, n: int) -> list[int]:
+    """Ids for `n` new events before inserting them, so their codes (which contain the id)
+    go in with the rows. SQLite: the writing transaction holds the database's write lock
+    (BEGIN IMMEDIATE), so max(id) + k is ours; PostgreSQL: taken from the table's own
+    sequence, as needed (ids kept in the process would outlive a restore of the database,
+    whose sequence goes back, and collide later)."""
     if session.get_bind().dialect.name == "postgresql":
-        # one value at a time: ids kept in the process would outlive a restore of the
-        # database (its sequence goes back) and collide later
-        return int(session.scalar(text(_NEXT_EVENT_ID)) or 0)
-    return (session.scalar(select(func.max(Event.id))) or 0) + 1
+        return list(
+            session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('events', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": n},
+            )
+        )
+    top = session.scalar(select(func.max(Event.id))) or 0
+    return list(range(top + 1, top + 1 + n))
 
 
 def count_recent_by_phone(session: Session, phone_hash: str, since: datetime) -> int:

@@ -179,7 +179,7 @@ def create(
         search_text=_search_text(data.title, data.description, data.address),
     )
     # the id first, so the code (which holds it) goes in with the row: one INSERT, no UPDATE
-    event.id = repository.next_event_id(session)
+    [event.id] = repository.allocate_event_ids(session, 1)
     event.code = f"SY{event.reported_at.astimezone(deadlines.CHINA):%Y%m%d}{event.id:07d}"
     session.add(event)
     session.flush()

@@ -29,7 +29,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1017,24 +1017,6 @@ def _search_text(*parts: str | None) -> str:
     return search.document_text(*parts)
 
 
-def _allocate_ids(session: Session, n: int) -> list[int]:
-    """Event ids before inserting, so codes (which contain the id) go in with the row.
-    SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so max(id) + k is ours;
-    PostgreSQL: taken from the table's own sequence."""
-    if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.scalars(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('events', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": n},
-            )
-        )
-    top = session.scalar(select(func.max(Event.id))) or 0
-    return list(range(top + 1, top + 1 + n))
-
-
 def _locate(run: _Run, rows: list[_Row]) -> dict[int, str]:
     """Grid codes of the rows that carry a point, located in one batch call."""
     placed = [i for i, r in enumerate(rows) if r.lng is not None and r.lat is not None]
@@ -1083,7 +1065,7 @@ def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
     if not rows:
         return []
     cipher = events.cipher_for(run.settings)
-    ids = _allocate_ids(run.session, len(rows))
+    ids = events_repository.allocate_event_ids(run.session, len(rows))
     grids = _locate(run, rows)
     event_rows: list[dict[str, Any]] = []
     created: list[_Created] = []
