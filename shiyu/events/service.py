@@ -128,6 +128,11 @@ def _place(session: Session, settings: Settings, data: IntakeData) -> tuple[str 
     return grid_code, (grid.path if grid else owner.path), owner.code
 
 
+def intake_receipt(code: str) -> str:
+    """The SMS every resident, hotline and Open311 intake sends: the code to follow it by."""
+    return f"【市域治理】您反映的问题已受理，编号{code}，可凭编号和手机号查询进度。"
+
+
 def create(
     session: Session,
     settings: Settings,
@@ -222,7 +227,7 @@ def create(
             channel="sms",
             recipient=phone,
             event_id=event.id,
-            body=f"【市域治理】您反映的问题已受理，编号{event.code}，可凭编号和手机号查询进度。",
+            body=intake_receipt(event.code),
         )
     from shiyu.duplicates import service as duplicates  # late: it builds on this module
 

@@ -1133,7 +1133,7 @@ def _send_receipts(run: _Run, created: list[_Created]) -> None:
                 recipient=c.phone,
                 encrypted_recipient=c.encrypted_phone,
                 event_id=c.id,
-                body=f"【市域治理】您反映的问题已受理，编号{c.code}，可凭编号和手机号查询进度。",
+                body=events.intake_receipt(c.code),
             )
             for c in created
             if c.phone and c.encrypted_phone

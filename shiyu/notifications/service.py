@@ -133,17 +133,10 @@ def send_outbound(
     recipient: str,
     body: str,
     event_id: int | None = None,
-) -> OutboundMessage:
-    status = CHANNELS[channel].send(recipient, body)
-    msg = OutboundMessage(
-        channel=channel,
-        recipient=cipher.encrypt(recipient) or "",
-        body=body,
-        event_id=event_id,
-        status=status,
-    )
-    session.add(msg)
-    return msg
+) -> None:
+    """Send one message and keep it (`send_outbound_many` for one)."""
+    message = Outbound(recipient, cipher.encrypt(recipient) or "", body, event_id)
+    send_outbound_many(session, channel=channel, messages=[message])
 
 
 def inbox(
