@@ -7,8 +7,9 @@ import asyncio
 import contextvars
 import inspect
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
@@ -47,7 +48,7 @@ def db(fresh_database: str) -> Iterator[Database]:
     database.dispose()
 
 
-def _note(body: str) -> object:
+def _note(body: str) -> Callable[[Session], int]:
     def job(session: Session) -> int:
         result = session.execute(NOTES.insert().values(body=body))
         return int(result.inserted_primary_key[0])
@@ -60,28 +61,27 @@ def _bodies(db: Database) -> list[str]:
         return sorted(session.scalars(select(NOTES.c.body)))
 
 
-def _held(writer: GroupCommitter, release: threading.Event) -> Future[None]:
-    """A first job that keeps the writer busy (returns once it runs), so the next ones queue
-    up behind it."""
-    running = threading.Event()
+def _one_batch(writer: GroupCommitter, jobs: list[Callable[[Session], Any]]) -> list[Future[Any]]:
+    """Queue `jobs` while the writer is busy with another one, so that they are taken
+    together (in batches of `max_batch`); their futures, once the busy job has finished."""
+    running, release = threading.Event(), threading.Event()
 
     def hold(_session: Session) -> None:
         running.set()
         release.wait(10)
 
-    future = writer.submit(hold)
+    held = writer.submit(hold)
     assert running.wait(10)
-    return future
+    futures = [writer.submit(job) for job in jobs]
+    release.set()
+    held.result(10)
+    return futures
 
 
 def test_queued_jobs_share_one_commit(db: Database) -> None:
     writer = GroupCommitter(db, max_batch=64)
-    release = threading.Event()
-    first = _held(writer, release)
-    futures = [writer.submit(_note(f"n{i}")) for i in range(20)]  # type: ignore[arg-type]
-    release.set()
+    futures = _one_batch(writer, [_note(f"n{i}") for i in range(20)])
     ids = [f.result(10) for f in futures]
-    first.result(10)
     writer.close()
     assert len(set(ids)) == 20
     assert _bodies(db) == sorted(f"n{i}" for i in range(20))
@@ -91,11 +91,7 @@ def test_queued_jobs_share_one_commit(db: Database) -> None:
 
 def test_batches_are_capped(db: Database) -> None:
     writer = GroupCommitter(db, max_batch=5)
-    release = threading.Event()
-    first = _held(writer, release)
-    futures = [writer.submit(_note(f"c{i}")) for i in range(12)]  # type: ignore[arg-type]
-    release.set()
-    for f in [first, *futures]:
+    for f in _one_batch(writer, [_note(f"c{i}") for i in range(12)]):
         f.result(10)
     writer.close()
     assert writer.batches == 1 + 3  # 5 + 5 + 2
@@ -107,13 +103,7 @@ def test_a_failing_job_fails_alone(db: Database) -> None:
         raise InvalidInput("坏数据")
 
     writer = GroupCommitter(db)
-    release = threading.Event()
-    first = _held(writer, release)
-    good_a = writer.submit(_note("a"))  # type: ignore[arg-type]
-    failing = writer.submit(bad)
-    good_b = writer.submit(_note("b"))  # type: ignore[arg-type]
-    release.set()
-    first.result(10)
+    good_a, failing, good_b = _one_batch(writer, [_note("a"), bad, _note("b")])
     assert good_a.result(10) and good_b.result(10)
     with pytest.raises(InvalidInput):
         failing.result(10)
@@ -123,13 +113,8 @@ def test_a_failing_job_fails_alone(db: Database) -> None:
 
 def test_a_database_error_in_one_job_does_not_fail_its_neighbours(db: Database) -> None:
     writer = GroupCommitter(db)
-    release = threading.Event()
-    first = _held(writer, release)
-    good = writer.submit(_note("same"))  # type: ignore[arg-type]
-    duplicate = writer.submit(_note("same"))  # type: ignore[arg-type]  # unique violation
-    other = writer.submit(_note("other"))  # type: ignore[arg-type]
-    release.set()
-    first.result(10)
+    # the second "same" is a unique violation
+    good, duplicate, other = _one_batch(writer, [_note("same"), _note("same"), _note("other")])
     assert good.result(10) and other.result(10)
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         duplicate.result(10)
@@ -187,13 +172,8 @@ def test_a_failed_flush_fails_its_job_only(db: Database) -> None:
         session.flush()
 
     writer = GroupCommitter(db)
-    writer.submit(_note("taken")).result(10)  # type: ignore[arg-type]
-    release = threading.Event()
-    first = _held(writer, release)
-    failing = writer.submit(clashing)
-    after = writer.submit(_note("after"))  # type: ignore[arg-type]
-    release.set()
-    first.result(10)
+    writer.submit(_note("taken")).result(10)
+    failing, after = _one_batch(writer, [clashing, _note("after")])
     with pytest.raises(IntegrityError):
         failing.result(10)
     assert after.result(10)
@@ -214,11 +194,7 @@ def test_a_clean_batch_runs_without_savepoints(db: Database) -> None:
     event.listen(db.write_engine, "before_cursor_execute", record)
     try:
         writer = GroupCommitter(db)
-        release = threading.Event()
-        first = _held(writer, release)
-        futures = [writer.submit(_note(f"s{i}")) for i in range(5)]  # type: ignore[arg-type]
-        release.set()
-        for f in [first, *futures]:
+        for f in _one_batch(writer, [_note(f"s{i}") for i in range(5)]):
             f.result(10)
         writer.close()
     finally:

@@ -46,6 +46,12 @@ def _check(db: Database, settings: Settings, token: str) -> int:
     return auth.actor_from_token(lambda: db.session(write=False), settings, token=token).user_id
 
 
+def _update_behind_the_orm(db: Database, user_id: int, **values: object) -> None:
+    """A change as another process (or a statement that bypasses the ORM) makes it."""
+    with db.transaction() as session:
+        session.execute(update(User).where(User.id == user_id).values(**values))
+
+
 def test_a_change_through_this_process_applies_at_once(
     setup: tuple[Database, Settings, World],
 ) -> None:
@@ -68,9 +74,7 @@ def test_a_change_elsewhere_applies_within_the_delay(
     uid = world.users["grid_worker"].id
     token = _token(settings, uid, 0)
     assert _check(db, settings, token) == uid
-    # another process (or a statement that bypasses the ORM) deactivates the user
-    with db.transaction() as session:
-        session.execute(update(User).where(User.id == uid).values(is_active=False))
+    _update_behind_the_orm(db, uid, is_active=False)
     watch_missed = _check(db, settings, token)  # still the cached row
     time.sleep(TTL + 0.1)
     with pytest.raises(Unauthorized):
@@ -85,8 +89,7 @@ def test_a_newer_token_reads_the_database_again(
     uid = world.users["grid_worker"].id
     assert _check(db, settings, _token(settings, uid, 0)) == uid  # version 0 cached
     # signed out and in again through another process: version 1 in the database
-    with db.transaction() as session:
-        session.execute(update(User).where(User.id == uid).values(token_version=1))
+    _update_behind_the_orm(db, uid, token_version=1)
     assert _check(db, settings, _token(settings, uid, 1)) == uid
     with pytest.raises(Unauthorized):
         _check(db, settings, _token(settings, uid, 0))  # and the old one is refused now
@@ -98,7 +101,6 @@ def test_zero_disables_the_cache(setup: tuple[Database, Settings, World]) -> Non
     uid = world.users["grid_worker"].id
     token = _token(uncached, uid, 0)
     assert _check(db, uncached, token) == uid
-    with db.transaction() as session:
-        session.execute(update(User).where(User.id == uid).values(is_active=False))
+    _update_behind_the_orm(db, uid, is_active=False)
     with pytest.raises(Unauthorized):
         _check(db, uncached, token)
