@@ -17,6 +17,10 @@ savepoint), every job of the batch is tried again alone, so one bad apple cannot
 neighbours. A failed commit is not retried (it may have stored the batch): its jobs answer
 the error and their clients retry, with their idempotency keys.
 
+Jobs of a `Batched` kind (reports) run as one call for the whole batch (`many`): one flush,
+one classifier run and one insert per table instead of one each per report. When that call
+fails, every job runs again alone (`one`), each in its own savepoint, as above.
+
 The request waits with `await`, holding no worker thread, so the write limit of the other
 endpoints (`middleware.WriteLimitMiddleware`) does not apply to these.
 """
@@ -28,7 +32,7 @@ import contextvars
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -41,7 +45,25 @@ from shiyu.errors import ShiyuError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = TypeVar("P")
 Job = Callable[[Session], T]
+
+
+@dataclass(frozen=True)
+class Entry(Generic[P]):
+    """A batched job's payload and the context of the request that queued it."""
+
+    payload: P
+    context: contextvars.Context
+
+
+@dataclass(frozen=True, eq=False)
+class Batched(Generic[P, T]):
+    """A kind of job that runs many at once: `many(session, entries)` answers each entry's
+    result, in order, or raises (then each runs alone as `one(session, payload)`)."""
+
+    one: Callable[[Session, P], T]
+    many: Callable[[Session, Sequence[Entry[P]]], Sequence[T]]
 
 
 @dataclass
@@ -49,6 +71,8 @@ class _Item(Generic[T]):
     job: Job[T]
     future: Future[T]
     context: contextvars.Context
+    kind: Batched[Any, T] | None = None
+    payload: Any = None
 
 
 @dataclass
@@ -83,6 +107,18 @@ class GroupCommitter:
 
     async def run(self, job: Job[T]) -> T:
         return await asyncio.wrap_future(self.submit(job))
+
+    def submit_batched(self, kind: Batched[P, T], payload: P) -> Future[T]:
+        """Queue a job that may run together with the other queued jobs of its kind."""
+        self._ensure_started()
+        future: Future[T] = Future()
+        item = _Item(lambda session: kind.one(session, payload), future, contextvars.copy_context())
+        item.kind, item.payload = kind, payload
+        self._queue.put(item)
+        return future
+
+    async def run_batched(self, kind: Batched[P, T], payload: P) -> T:
+        return await asyncio.wrap_future(self.submit_batched(kind, payload))
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued, then stop the thread."""
@@ -164,11 +200,14 @@ class GroupCommitter:
         two statements per job are a tenth of a report's cost on PostgreSQL) any failure
         raises `_JobFailed` after rolling everything back."""
         outcomes: list[_Outcome] = []
-        run = _run_in_savepoint if savepoints else _run_plain
         with self.db.session(write=True) as session:
             try:
-                for item in batch:
-                    outcomes.append(item.context.run(run, session, item))
+                if savepoints:
+                    for item in batch:
+                        outcomes.append(item.context.run(_run_in_savepoint, session, item))
+                else:
+                    for group in _by_kind(batch):
+                        outcomes.extend(_run_group(session, group))
             except BaseException:
                 session.rollback()
                 raise
@@ -179,6 +218,33 @@ class GroupCommitter:
         self.batches += 1
         self.jobs += len(batch)
         return outcomes
+
+
+def _by_kind(batch: list[_Item[Any]]) -> list[list[_Item[Any]]]:
+    """The batch's jobs of a `Batched` kind together (in the order the first of each kind
+    came), every other job alone."""
+    groups: list[list[_Item[Any]]] = []
+    of_kind: dict[int, list[_Item[Any]]] = {}
+    for item in batch:
+        if item.kind is None:
+            groups.append([item])
+        elif id(item.kind) in of_kind:
+            of_kind[id(item.kind)].append(item)
+        else:
+            of_kind[id(item.kind)] = group = [item]
+            groups.append(group)
+    return groups
+
+
+def _run_group(session: Session, group: list[_Item[Any]]) -> list[_Outcome]:
+    first = group[0]
+    if first.kind is None or len(group) == 1:
+        return [first.context.run(_run_plain, session, first)]
+    try:
+        results = first.kind.many(session, [Entry(i.payload, i.context) for i in group])
+        return [_Outcome(item, result=r) for item, r in zip(group, results, strict=True)]
+    except Exception as exc:
+        raise _JobFailed() from exc
 
 
 class _JobFailed(Exception):

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import Executable
 
 from shiyu.duplicates import cells
 from shiyu.duplicates.models import DuplicateBand, DuplicateCandidate, MergeNotice
@@ -36,46 +47,85 @@ class Near:
 MAX_CELLS = 400
 
 
-def insert_bands(
-    session: Session, event_id: int, reported_at: datetime, keys: list[int], near: Near
-) -> None:
-    # a Core insert on the session's connection: the ORM's bulk path costs more than the rows
-    cell = cells.cell_of(near.lng, near.lat)
-    session.connection().execute(
-        insert(DuplicateBand),
-        [
-            {
-                "event_id": event_id,
-                "key": k,
-                "reported_at": reported_at,
-                "cell": cell,
-                "grid_code": near.grid_code,
-            }
-            for k in set(keys)
-        ],
-    )
+@dataclass(frozen=True)
+class Bands:
+    """One event's band keys and where it is, as stored for the search."""
+
+    event_id: int
+    reported_at: datetime
+    keys: list[int]
+    near: Near
 
 
-def _place_filters(near: Near) -> list[ColumnElement[bool]]:
-    """Conditions on band rows, each served by an index, whose union holds every event whose
+def insert_bands(session: Session, bands: Sequence[Bands]) -> None:
+    """Every event's keys in one Core insert on the session's connection (the ORM's bulk
+    path costs more than the rows)."""
+    rows = [
+        {
+            "event_id": b.event_id,
+            "key": k,
+            "reported_at": b.reported_at,
+            "cell": cells.cell_of(b.near.lng, b.near.lat),
+            "grid_code": b.near.grid_code,
+        }
+        for b in bands
+        for k in set(b.keys)
+    ]
+    if rows:
+        session.connection().execute(insert(DuplicateBand), rows)
+
+
+#: a place condition on band rows: within these cells, without a grid, in this grid
+_PLACE_CONDITIONS: dict[str, ColumnElement[bool]] = {
+    "cells": DuplicateBand.cell.in_(bindparam("cells", expanding=True)),
+    "no_grid": DuplicateBand.grid_code.is_(None),
+    "grid": DuplicateBand.grid_code == bindparam("grid"),
+}
+
+
+def _place_filters(near: Near) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The place conditions (names in `_PLACE_CONDITIONS`) whose union holds every event whose
     place can agree with `near` (same grid, within the radius, or without the place that would
-    refute it); `service.place_match` decides exactly. Empty when nothing can refute a match
-    (the new event has no place) or the radius is too wide to list its cells."""
+    refute it), each served by an index, and their parameters; `service.place_match` decides
+    exactly. Empty when nothing can refute a match (the new event has no place) or the radius
+    is too wide to list its cells."""
     if near.grid_code is None and not near.has_point:
-        return []
-    filters: list[ColumnElement[bool]] = []
+        return (), {}
+    names: list[str] = []
+    params: dict[str, Any] = {}
     if near.has_point:
         assert near.lng is not None and near.lat is not None
         near_cells = cells.cells_near(near.lng, near.lat, near.radius_m)
         if len(near_cells) > MAX_CELLS:
-            return []
+            return (), {}
         # within the radius, or without a point (then only the grids can refute it)
-        filters.append(DuplicateBand.cell.in_([0, *near_cells]))
+        names.append("cells")
+        params["cells"] = [0, *near_cells]
     else:
-        filters.append(DuplicateBand.grid_code.is_(None))  # no grid there, no point here
+        names.append("no_grid")  # no grid there, no point here
     if near.grid_code is not None:
-        filters.append(DuplicateBand.grid_code == near.grid_code)
-    return filters
+        names.append("grid")
+        params["grid"] = near.grid_code
+    return tuple(names), params
+
+
+@functools.cache
+def _hits_statement(places: tuple[str, ...]) -> Executable:
+    """Built once per combination of place conditions and executed with parameters: building
+    the statement cost four times what running it did."""
+    base = select(DuplicateBand.event_id).where(
+        DuplicateBand.key.in_(bindparam("keys", expanding=True)),
+        DuplicateBand.reported_at >= bindparam("since"),
+        DuplicateBand.reported_at <= bindparam("until"),
+        DuplicateBand.event_id != bindparam("exclude_id"),
+    )
+    if not places:
+        return base.distinct().limit(MAX_HITS)
+    # one round trip: each place condition keeps its own limit and its own index
+    limited = [
+        base.where(_PLACE_CONDITIONS[name]).distinct().limit(MAX_HITS).subquery() for name in places
+    ]
+    return union(*(select(sub.c.event_id) for sub in limited))
 
 
 def band_hits(
@@ -90,17 +140,10 @@ def band_hits(
     """Events sharing a band key with `keys`, reported in [since, until], whose place can
     agree with `near`: at most `MAX_HITS` per place condition, so boilerplate reported all
     over the city cannot crowd out the copy next door."""
-    base = select(DuplicateBand.event_id).where(
-        DuplicateBand.key.in_(keys),
-        DuplicateBand.reported_at >= since,
-        DuplicateBand.reported_at <= until,
-        DuplicateBand.event_id != exclude_id,
-    )
-    limited = [
-        base.where(place).distinct().limit(MAX_HITS).subquery() for place in _place_filters(near)
-    ] or [base.distinct().limit(MAX_HITS).subquery()]
-    # one round trip: each place condition keeps its own limit and its own index
-    return list(session.scalars(union(*(select(sub.c.event_id) for sub in limited))))
+    places, params = _place_filters(near)
+    params.update(keys=keys, since=since, until=until, exclude_id=exclude_id)
+    rows = session.connection().execute(_hits_statement(places), params)
+    return [row[0] for row in rows]
 
 
 @dataclass(frozen=True)
@@ -114,21 +157,26 @@ class OpenText:
     reported_at: datetime
 
 
+_OPEN_TEXTS = select(
+    Event.id,
+    Event.title,
+    Event.description,
+    Event.grid_code,
+    Event.lng,
+    Event.lat,
+    Event.reported_at,
+).where(
+    Event.id.in_(bindparam("ids", expanding=True)),
+    Event.status.in_(_OPEN),
+    Event.parent_id.is_(None),
+)
+
+
 def open_texts(session: Session, ids: Sequence[int]) -> list[OpenText]:
     """The text and place of those events that can still take a 子单 (open, not merged)."""
     if not ids:
         return []
-    rows = session.execute(
-        select(
-            Event.id,
-            Event.title,
-            Event.description,
-            Event.grid_code,
-            Event.lng,
-            Event.lat,
-            Event.reported_at,
-        ).where(Event.id.in_(ids), Event.status.in_(_OPEN), Event.parent_id.is_(None))
-    ).all()
+    rows = session.connection().execute(_OPEN_TEXTS, {"ids": list(ids)})
     return [OpenText(*row) for row in rows]
 
 

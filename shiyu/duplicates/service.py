@@ -10,6 +10,7 @@ The dispatcher merges (the `merge` transition: the new event becomes a 子单 of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -104,60 +105,96 @@ def _near(event: Event, settings: Settings) -> repository.Near:
     return repository.Near(event.grid_code, event.lng, event.lat, settings.duplicate_radius_m)
 
 
-def find_candidates(
-    session: Session,
-    settings: Settings,
-    event: Event,
-    items: frozenset[str],
-    keys: list[int],
-    *,
-    fresh: bool = False,
-) -> list[DuplicateCandidate]:
-    """Scored suggestions for `event` (not added to the session), best first."""
+@dataclass(frozen=True)
+class _Text:
+    """A new event's shingles and band keys."""
+
+    event: Event
+    items: frozenset[str]
+    keys: list[int]
+
+
+def _text_of(event: Event) -> _Text | None:
+    items = similarity.shingles(similarity.clean(event.title, event.description))
+    if not items:
+        return None
+    return _Text(event, items, similarity.band_keys(similarity.signature(items)))
+
+
+def _hits(session: Session, settings: Settings, text: _Text, later: set[int]) -> list[int]:
+    """Band hits of the event, less the events of its own batch that came after it (a batch
+    finds what one-by-one intake would have: each event against those before it)."""
     window = timedelta(hours=settings.duplicate_window_hours)
+    event = text.event
     hits = repository.band_hits(
         session,
-        keys,
+        text.keys,
         since=event.reported_at - window,
         until=event.reported_at + window,
         exclude_id=event.id,
         near=_near(event, settings),
     )
-    # a new event has no decisions yet: skip the look-up at intake
-    decided = repository.decided_with(session, event.id, hits) if not fresh else set()
-    found = [
-        cand
-        for row in repository.open_texts(session, [h for h in hits if h not in decided])
-        if (cand := _scored(event, items, row, settings)) is not None
-    ]
-    found.sort(key=lambda c: (-c.score, c.hours_apart))
-    return found[: settings.duplicate_max_candidates]
+    return [h for h in hits if not (h in later and h > event.id)]
+
+
+def flag_new_events(
+    session: Session, settings: Settings, new: Sequence[Event], *, fresh: bool = True
+) -> list[DuplicateCandidate]:
+    """Intake hook for flushed events (one report, or a batch of them): store their band keys
+    and suggestions, and tell each receiving centre's dispatchers when there are any.
+    `fresh`: created in this transaction (no decisions about them can exist yet)."""
+    if not settings.duplicate_enabled:
+        return []
+    texts = [t for e in new if e.id is not None and (t := _text_of(e)) is not None]
+    if not texts:
+        return []
+    repository.insert_bands(
+        session,
+        [
+            repository.Bands(t.event.id, t.event.reported_at, t.keys, _near(t.event, settings))
+            for t in texts
+        ],
+    )
+    batch = {t.event.id for t in texts}
+    hits = {t.event.id: _hits(session, settings, t, batch) for t in texts}
+    if not fresh:  # decisions may exist: never suggest a pair again
+        for t in texts:
+            decided = repository.decided_with(session, t.event.id, hits[t.event.id])
+            hits[t.event.id] = [h for h in hits[t.event.id] if h not in decided]
+    others = {
+        row.id: row
+        for row in repository.open_texts(session, sorted({h for ids in hits.values() for h in ids}))
+    }
+    found: list[DuplicateCandidate] = []
+    notices: list[tuple[list[int], str, int | None]] = []
+    for t in texts:
+        mine = [
+            cand
+            for h in hits[t.event.id]
+            if h in others and (cand := _scored(t.event, t.items, others[h], settings)) is not None
+        ]
+        if not mine:
+            continue
+        mine.sort(key=lambda c: (-c.score, c.hours_apart))
+        mine = mine[: settings.duplicate_max_candidates]
+        found.extend(mine)
+        notices.append(
+            (
+                notify.users_at(session, t.event.owner_code, [RoleCode.dispatcher]),
+                f"疑似重复工单（{len(mine)}件）：{t.event.title}",
+                t.event.id,
+            )
+        )
+    session.add_all(found)
+    notify.notify_many(session, kind="event.possible_duplicate", messages=notices)
+    return found
 
 
 def flag_new_event(
     session: Session, settings: Settings, event: Event, *, fresh: bool = True
 ) -> list[DuplicateCandidate]:
-    """Intake hook: store the event's band keys and its suggestions; tell the receiving
-    centre's dispatchers when there are any. `fresh`: created in this transaction (no
-    decisions about it can exist yet)."""
-    if not settings.duplicate_enabled or event.id is None:
-        return []
-    items = similarity.shingles(similarity.clean(event.title, event.description))
-    if not items:
-        return []
-    keys = similarity.band_keys(similarity.signature(items))
-    found = find_candidates(session, settings, event, items, keys, fresh=fresh)
-    repository.insert_bands(session, event.id, event.reported_at, keys, _near(event, settings))
-    if found:
-        session.add_all(found)
-        notify.notify_users(
-            session,
-            notify.users_at(session, event.owner_code, [RoleCode.dispatcher]),
-            kind="event.possible_duplicate",
-            title=f"疑似重复工单（{len(found)}件）：{event.title}",
-            event_id=event.id,
-        )
-    return found
+    """`flag_new_events` for one event."""
+    return flag_new_events(session, settings, [event], fresh=fresh)
 
 
 def index_open_events(session: Session, settings: Settings, *, batch: int = 500) -> int:
@@ -168,10 +205,9 @@ def index_open_events(session: Session, settings: Settings, *, batch: int = 500)
         events = repository.open_without_bands(session, after, batch)
         if not events:
             return done
-        for event in events:
-            flag_new_event(session, settings, event, fresh=False)
-            after = event.id
+        flag_new_events(session, settings, events, fresh=False)
         session.flush()
+        after = events[-1].id
         done += len(events)
 
 

@@ -191,8 +191,8 @@ async def create_event(
         source=f"staff:{actor.user_id}" if key else None,
         external_id=key,
     )
-    read, created = await writer.run(
-        lambda session: service.create_and_read(session, settings, data, actor=actor)
+    read, created = await writer.run_batched(
+        service.STAFF_REPORTS, service.StaffReport(settings, data, actor)
     )
     if not created:
         response.status_code = status.HTTP_200_OK

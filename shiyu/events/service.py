@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,7 @@ from shiyu.events.models import (
 )
 from shiyu.events.schemas import ActionIn, EventRead, IntakeData
 from shiyu.events.transitions import TABLE, Transition, allowed_actions
+from shiyu.group_commit import Batched, Entry
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.jurisdiction.enums import Level
 from shiyu.kit import text
@@ -44,6 +46,8 @@ from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import Cipher, mask_name, mask_phone, normalise_phone
 from shiyu.notifications import service as notify
 from shiyu.privacy import views as personal_data_views
+
+_R = TypeVar("_R")
 
 STATUS_LABELS = {
     Status.reported: "已受理",
@@ -133,6 +137,19 @@ def intake_receipt(code: str) -> str:
     return f"【市域治理】您反映的问题已受理，编号{code}，可凭编号和手机号查询进度。"
 
 
+@dataclass(frozen=True)
+class NewReport:
+    """One report for `create_many`. `context`: the request it came from (its id goes into
+    the audit record); None runs in the caller's."""
+
+    data: IntakeData
+    actor: Actor | None
+    context: contextvars.Context | None = None
+
+    def run(self, fn: Callable[..., _R], *args: Any) -> _R:
+        return fn(*args) if self.context is None else self.context.run(fn, *args)
+
+
 def create(
     session: Session,
     settings: Settings,
@@ -140,12 +157,67 @@ def create(
     *,
     actor: Actor | None,
 ) -> tuple[Event, bool]:
-    """Every channel ends here. Idempotent on (source, external_id): the same record sent
-    twice returns the first event and `False`."""
-    if data.source and data.external_id:
-        existing = repository.get_by_external(session, data.source, data.external_id)
-        if existing is not None:
-            return existing, False
+    """Every channel ends here (`create_many` for one report)."""
+    [created] = create_many(session, settings, [NewReport(data, actor)])
+    return created
+
+
+def create_many(
+    session: Session, settings: Settings, reports: Sequence[NewReport]
+) -> list[tuple[Event, bool]]:
+    """Store reports, in order, as one report after another would be stored, with a flush,
+    a classifier run, a duplicate search and one insert per table for all of them (the
+    group commit hands its whole batch here). Idempotent on (source, external_id): a record
+    sent twice returns the first event and `False`. A report that fails fails them all (the
+    caller retries them one by one)."""
+    out: list[tuple[Event, bool] | None] = [None] * len(reports)
+    fresh: list[tuple[int, Event, str | None]] = []
+    first_of: dict[tuple[str, str], int] = {}
+    repeats: list[tuple[int, int]] = []
+    for i, report in enumerate(reports):
+        key = (report.data.source, report.data.external_id)
+        if key[0] and key[1]:
+            k = (key[0], key[1])
+            if k in first_of:
+                repeats.append((i, first_of[k]))
+                continue
+            existing = repository.get_by_external(session, *k)
+            if existing is not None:
+                out[i] = (existing, False)
+                continue
+            first_of[k] = i
+        event, phone = report.run(_new_event, session, settings, report.data, report.actor)
+        fresh.append((i, event, phone))
+        out[i] = (event, True)
+    events = [event for _, event, _ in fresh]
+    # the ids first, so the codes (which hold them) go in with the rows: no UPDATE
+    ids = repository.allocate_event_ids(session, len(events)) if events else []
+    for event, event_id in zip(events, ids, strict=True):
+        event.id = event_id
+        event.code = f"SY{event.reported_at.astimezone(deadlines.CHINA):%Y%m%d}{event_id:07d}"
+    session.add_all(events)
+    session.flush()  # the events before the rows that refer to them (the ORM knows no order)
+    for i, event, _ in fresh:
+        reports[i].run(_record_report, session, event, reports[i].actor)
+    _announce(session, [(event, phone) for _, event, phone in fresh])
+    from shiyu.duplicates import service as duplicates  # late: it builds on this module
+
+    duplicates.flag_new_events(session, settings, events)
+    from shiyu.routing import service as routing  # late: routing calls back into this module
+
+    routing.on_intake_many(session, settings, events)  # suggestions; auto-dispatch if confident
+    for i, j in repeats:
+        first = out[j]
+        assert first is not None
+        out[i] = (first[0], False)
+    return [created for created in out if created is not None]
+
+
+def _new_event(
+    session: Session, settings: Settings, data: IntakeData, actor: Actor | None
+) -> tuple[Event, str | None]:
+    """The event of a report, validated and placed, not yet added; and the reporter's phone
+    in clear (for the receipt)."""
     if data.category_code and repository.category(session, data.category_code) is None:
         raise InvalidInput(
             "事件分类不存在",
@@ -157,7 +229,6 @@ def create(
     assert owner is not None
     cipher = cipher_for(settings)
     phone = normalise_phone(data.reporter_phone) if data.reporter_phone else None
-    now = utcnow()
     event = Event(
         channel=data.channel.value,
         source=data.source,
@@ -180,14 +251,14 @@ def create(
         created_by_id=actor.user_id if actor else None,
         status=Status.reported.value,
         light=Light.none.value,
-        reported_at=data.reported_at or now,
+        reported_at=data.reported_at or utcnow(),
         search_text=_search_text(data.title, data.description, data.address),
     )
-    # the id first, so the code (which holds it) goes in with the row: one INSERT, no UPDATE
-    [event.id] = repository.allocate_event_ids(session, 1)
-    event.code = f"SY{event.reported_at.astimezone(deadlines.CHINA):%Y%m%d}{event.id:07d}"
-    session.add(event)
-    session.flush()
+    return event, phone
+
+
+def _record_report(session: Session, event: Event, actor: Actor | None) -> None:
+    """The report's first timeline entry and its audit record."""
     _timeline(
         session,
         event,
@@ -204,7 +275,7 @@ def create(
         actor=actor,
         action="event.report",
         object_type="event",
-        object_id=event.code,
+        object_id=event.code or "",
         scope_path=event.scope_path,
         after={
             "channel": event.channel,
@@ -213,30 +284,37 @@ def create(
             "grid": event.grid_code,
         },
     )
-    notify.notify_users(
+
+
+#: channels whose reporter gets the code by SMS
+_RECEIPT_CHANNELS = frozenset({Channel.resident, Channel.hotline_12345, Channel.open311})
+
+
+def _announce(session: Session, new: Sequence[tuple[Event, str | None]]) -> None:
+    """Tell each receiving centre's dispatchers; send residents their code."""
+    notify.notify_many(
         session,
-        notify.users_at(session, owner.code, [RoleCode.dispatcher]),
         kind="event.reported",
-        title=f"新事件：{event.title}",
-        event_id=event.id,
+        messages=[
+            (
+                notify.users_at(session, event.owner_code, [RoleCode.dispatcher]),
+                f"新事件：{event.title}",
+                event.id,
+            )
+            for event, _ in new
+        ],
     )
-    if phone and data.channel in (Channel.resident, Channel.hotline_12345, Channel.open311):
-        notify.send_outbound(
-            session,
-            cipher,
-            channel="sms",
-            recipient=phone,
-            event_id=event.id,
-            body=intake_receipt(event.code),
-        )
-    from shiyu.duplicates import service as duplicates  # late: it builds on this module
-
-    duplicates.flag_new_event(session, settings, event)
-    session.flush()
-    from shiyu.routing import service as routing  # late: routing calls back into this module
-
-    routing.on_intake(session, settings, event)  # suggestion; auto-dispatch when confident
-    return event, True
+    notify.send_outbound_many(
+        session,
+        channel="sms",
+        messages=[
+            notify.Outbound(
+                phone, event.reporter_phone or "", intake_receipt(event.code or ""), event.id
+            )
+            for event, phone in new
+            if phone and Channel(event.channel) in _RECEIPT_CHANNELS
+        ],
+    )
 
 
 def create_once(
@@ -265,14 +343,51 @@ def create_once(
 def create_and_read(
     session: Session, settings: Settings, data: IntakeData, *, actor: Actor
 ) -> tuple[dict[str, Any], bool]:
-    """A group-commit job (`shiyu.group_commit`): the report and its answer, computed in the
-    writer's transaction; the unmasked reporter shown to the reporter is audited in it too."""
+    """The report and its answer, computed in the caller's transaction."""
     event, created = create_once(session, settings, data, actor=actor)
+    return _answer(session, settings, event, actor, created)
+
+
+def _answer(
+    session: Session, settings: Settings, event: Event, actor: Actor, created: bool
+) -> tuple[dict[str, Any], bool]:
+    """The answer to a report; the unmasked reporter shown to the reporter is audited in the
+    same transaction."""
     read = to_read(session, settings, event, actor)
     log = personal_data_views.pending()
     if log is not None:
         personal_data_views.flush(session, log)
     return read, created
+
+
+@dataclass(frozen=True)
+class StaffReport:
+    """`POST /events` as a group-commit job (`shiyu.group_commit`)."""
+
+    settings: Settings
+    data: IntakeData
+    actor: Actor
+
+
+def _staff_report(session: Session, job: StaffReport) -> tuple[dict[str, Any], bool]:
+    return create_and_read(session, job.settings, job.data, actor=job.actor)
+
+
+def _staff_reports(
+    session: Session, entries: Sequence[Entry[StaffReport]]
+) -> list[tuple[dict[str, Any], bool]]:
+    settings = entries[0].payload.settings
+    reports = [NewReport(e.payload.data, e.payload.actor, e.context) for e in entries]
+    made = create_many(session, settings, reports)
+    return [
+        report.run(_answer, session, settings, event, e.payload.actor, created)
+        for report, e, (event, created) in zip(reports, entries, made, strict=True)
+    ]
+
+
+STAFF_REPORTS: Batched[StaffReport, tuple[dict[str, Any], bool]] = Batched(
+    _staff_report, _staff_reports
+)
 
 
 # ---------------------------------------------------------------- reading

@@ -34,7 +34,9 @@ PHONE = r"^\+?[0-9][0-9\- ]{4,19}$"
 async def report(request: Request, writer: IntakeWriterDep, body: ResidentReport) -> Any:
     """A resident reports a problem; the answer carries the event code to follow it."""
     settings = request_settings(request)
-    code, state = await writer.run(lambda session: resident.report_receipt(session, settings, body))
+    code, state = await writer.run_batched(
+        resident.RESIDENT_REPORTS, resident.ResidentJob(settings, body)
+    )
     return {
         "code": code,
         "status": state,

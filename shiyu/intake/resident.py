@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +19,7 @@ from shiyu.events import service as events
 from shiyu.events.enums import AttachmentKind, Channel, Status
 from shiyu.events.models import Attachment, Event
 from shiyu.events.schemas import ActionIn, IntakeData, ResidentRating, ResidentReport
+from shiyu.group_commit import Batched, Entry
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import normalise_phone
 
@@ -49,46 +53,99 @@ def _resident(event: Event) -> Actor:
 
 
 def report(session: Session, settings: Settings, data: ResidentReport) -> Event:
+    _check_limits(session, settings, data)
+    event, _ = events.create(session, settings, _intake_data(data), actor=None)
+    return event
+
+
+def _check_limits(
+    session: Session,
+    settings: Settings,
+    data: ResidentReport,
+    *,
+    earlier_by_phone: int = 0,
+    earlier_at_address: int = 0,
+) -> None:
+    """The per-phone and per-address limits; `earlier_*`: reports of the same batch, not
+    stored yet, that count too."""
     cipher = events.cipher_for(settings)
     phone_hash = cipher.lookup_hash(normalise_phone(data.reporter_phone))
     now = utcnow()
     per_phone = repository.count_recent_by_phone(session, phone_hash, now - timedelta(days=1))
-    if per_phone >= settings.resident_reports_per_phone_per_day:
+    if per_phone + earlier_by_phone >= settings.resident_reports_per_phone_per_day:
         raise events.TooManyReports("该手机号今日提交次数已达上限", headers={"Retry-After": "3600"})
     address = data.address.strip()
     if (
         address
         and repository.count_recent_by_address(session, address, now - timedelta(hours=1))
+        + earlier_at_address
         >= settings.resident_reports_per_address_per_hour
     ):
         raise events.TooManyReports(
             "该地址近期提交过多，请稍后再试", headers={"Retry-After": "600"}
         )
-    event, _ = events.create(
-        session,
-        settings,
-        IntakeData(
-            channel=Channel.resident,
-            title=data.title,
-            description=data.description,
-            category_code=data.category_code,
-            appeal_kind=data.appeal_kind,
-            lng=data.lng,
-            lat=data.lat,
-            address=address,
-            reporter_name=data.reporter_name,
-            reporter_phone=data.reporter_phone,
-        ),
-        actor=None,
+
+
+def _intake_data(data: ResidentReport) -> IntakeData:
+    return IntakeData(
+        channel=Channel.resident,
+        title=data.title,
+        description=data.description,
+        category_code=data.category_code,
+        appeal_kind=data.appeal_kind,
+        lng=data.lng,
+        lat=data.lat,
+        address=data.address.strip(),
+        reporter_name=data.reporter_name,
+        reporter_phone=data.reporter_phone,
     )
-    return event
 
 
 def report_receipt(session: Session, settings: Settings, data: ResidentReport) -> tuple[str, str]:
-    """`report` as a group-commit job (`shiyu.group_commit`): the code and status to answer."""
+    """`report`'s answer: the code and status."""
     event = report(session, settings, data)
     assert event.code is not None
     return event.code, event.status
+
+
+@dataclass(frozen=True)
+class ResidentJob:
+    """`POST /public/events` as a group-commit job (`shiyu.group_commit`)."""
+
+    settings: Settings
+    data: ResidentReport
+
+
+def _receipt(session: Session, job: ResidentJob) -> tuple[str, str]:
+    return report_receipt(session, job.settings, job.data)
+
+
+def _receipts(session: Session, entries: Sequence[Entry[ResidentJob]]) -> list[tuple[str, str]]:
+    """A batch of reports: each within its limits, counting the batch's earlier reports."""
+    settings = entries[0].payload.settings
+    by_phone: Counter[str] = Counter()
+    at_address: Counter[str] = Counter()
+    for entry in entries:
+        data = entry.payload.data
+        phone, address = normalise_phone(data.reporter_phone), data.address.strip()
+        _check_limits(
+            session,
+            settings,
+            data,
+            earlier_by_phone=by_phone[phone],
+            earlier_at_address=at_address[address],
+        )
+        by_phone[phone] += 1
+        at_address[address] += 1
+    made = events.create_many(
+        session,
+        settings,
+        [events.NewReport(_intake_data(e.payload.data), None, e.context) for e in entries],
+    )
+    return [(event.code or "", event.status) for event, _ in made]
+
+
+RESIDENT_REPORTS: Batched[ResidentJob, tuple[str, str]] = Batched(_receipt, _receipts)
 
 
 def _own_event(session: Session, settings: Settings, code: str, phone: str) -> Event:

@@ -14,6 +14,7 @@ Resolution of (category, place) → department:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -343,13 +344,35 @@ def _dispatcher_actor() -> Actor:
 
 
 def on_intake(session: Session, settings: Settings, event: Event) -> Suggestion | None:
-    """Suggest a category and a unit for a new event; dispatch it at once when the model is
-    confident enough. Called by `events.service.create` in the intake transaction."""
+    """`on_intake_many` for one event."""
+    rows = on_intake_many(session, settings, [event])
+    return rows[0] if rows else None
+
+
+def on_intake_many(session: Session, settings: Settings, new: Sequence[Event]) -> list[Suggestion]:
+    """Suggest a category and a unit for each new (flushed) event; dispatch it at once when
+    the model is confident enough. Called by `events.service.create_many` in the intake
+    transaction; the model reads a batch at a third of the cost of one message at a time."""
     model = classifier.active(session, settings)
-    if model is None:
+    if model is None or not new:
         # no model, no suggestion: intake costs one cached check, nothing more
-        return None
-    top = model.predict_many([(event.title, event.description)], top_k=3)[0]
+        return []
+    tops = model.predict_many([(e.title, e.description) for e in new], top_k=3)
+    rows = [_suggestion(session, model, event, top) for event, top in zip(new, tops, strict=True)]
+    session.add_all(rows)
+    session.flush()
+    for event, row in zip(new, rows, strict=True):
+        if row.confidence >= settings.auto_dispatch_threshold:
+            _auto_dispatch(session, settings, event, row)
+    return rows
+
+
+def _suggestion(
+    session: Session,
+    model: classifier.LoadedModel,
+    event: Event,
+    top: Sequence[classifier.Prediction],
+) -> Suggestion:
     label, confidence = top[0].label, top[0].probability
     suggested = category_for_label(session, label)
     top_view = [
@@ -361,7 +384,7 @@ def on_intake(session: Session, settings: Settings, event: Event) -> Suggestion 
         for p in top
     ]
     route = resolve(session, event.category_code or suggested, event.scope_path)
-    row = Suggestion(
+    return Suggestion(
         event_id=event.id,
         model_id=model.model_id,
         model_sha256=model.sha256,
@@ -375,11 +398,6 @@ def on_intake(session: Session, settings: Settings, event: Event) -> Suggestion 
         auto_dispatched=False,
         created_at=utcnow(),
     )
-    session.add(row)
-    session.flush()
-    if confidence >= settings.auto_dispatch_threshold:
-        _auto_dispatch(session, settings, event, row)
-    return row
 
 
 def _auto_dispatch(session: Session, settings: Settings, event: Event, row: Suggestion) -> None:
