@@ -22,6 +22,14 @@ def get(session: Session, code: str) -> Jurisdiction | None:
     return session.get(Jurisdiction, code)
 
 
+def unit_rows(session: Session) -> list[tuple[str, str, str | None, str]]:
+    """(code, path, parent code, level) of every unit."""
+    rows = session.execute(
+        select(Jurisdiction.code, Jurisdiction.path, Jurisdiction.parent_code, Jurisdiction.level)
+    )
+    return [(code, path, parent, level) for code, path, parent, level in rows]
+
+
 def get_many(session: Session, codes: Iterable[str]) -> dict[str, Jurisdiction]:
     found: dict[str, Jurisdiction] = {}
     codes = list(dict.fromkeys(codes))

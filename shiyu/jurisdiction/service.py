@@ -125,22 +125,27 @@ class UnitInfo:
     level: str
 
 
-#: intake looks up the grid and the receiving unit of every report
-_unit_infos: WatchedCache[str, UnitInfo | None] = WatchedCache(
+#: intake looks up the grid and the receiving unit of every report: all units at once (a
+#: report can come from any of thousands of grids, and one query for all of them costs less
+#: than a few dozen for one each)
+_unit_infos: WatchedCache[str, dict[str, UnitInfo]] = WatchedCache(
     "units", (Jurisdiction, GeoVersion), ttl=60.0
 )
 
 
 def unit_info(session: Session, code: str) -> UnitInfo | None:
-    """`get_unit` for hot paths: cached per process (cleared when units change here)."""
+    """`get_unit` for hot paths: cached per process (cleared when units change here). A unit
+    newer than the cache is read on its own."""
+    units = _unit_infos.get_or_load(session, "all", lambda: _all_unit_infos(session))
+    found = units.get(code)
+    if found is not None:
+        return found
+    unit = repository.get(session, code)
+    return UnitInfo(unit.code, unit.path, unit.parent_code, unit.level) if unit else None
 
-    def load() -> UnitInfo | None:
-        unit = repository.get(session, code)
-        if unit is None:
-            return None
-        return UnitInfo(unit.code, unit.path, unit.parent_code, unit.level)
 
-    return _unit_infos.get_or_load(session, code, load)
+def _all_unit_infos(session: Session) -> dict[str, UnitInfo]:
+    return {row[0]: UnitInfo(*row) for row in repository.unit_rows(session)}
 
 
 def features(session: Session, actor: Actor, code: str, *, level: Level) -> FeatureCollection:

@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import httpx
 import jwt
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shiyu.audit.models import AuditRecord
+from shiyu.auth import security
 from shiyu.auth.security import create_token
 from tests.conftest import TEST_SECRET
 from tests.factories.auth import PASSWORD, login
@@ -146,3 +148,27 @@ def test_token_lifetime_setting() -> None:
     claims = jwt.decode(token, TEST_SECRET, algorithms=["HS256"])
     assert seconds == int(timedelta(minutes=30).total_seconds())
     assert claims["sub"] == "1"
+
+
+class TestVerifiedTokens:
+    """`decode_token` remembers verified tokens; what it remembers must not outlive them."""
+
+    def test_a_remembered_token_still_expires(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        token, _ = create_token(user_id=7, token_version=3, secret=TEST_SECRET, minutes=1)
+        claims = security.decode_token(token, secret=TEST_SECRET)
+        assert claims is not None and claims["sub"] == "7" and claims["tv"] == 3
+        assert (token, TEST_SECRET) in security._verified
+        later = claims["exp"] + 1
+        monkeypatch.setattr(security.time, "time", lambda: later)
+        assert security.decode_token(token, secret=TEST_SECRET) is None
+        assert (token, TEST_SECRET) not in security._verified
+
+    def test_remembered_per_secret_and_not_shared(self) -> None:
+        token, _ = create_token(user_id=8, token_version=0, secret=TEST_SECRET, minutes=5)
+        first = security.decode_token(token, secret=TEST_SECRET)
+        assert first is not None
+        first["sub"] = "999"  # a caller changing its copy changes nothing remembered
+        again = security.decode_token(token, secret=TEST_SECRET)
+        assert again is not None and again["sub"] == "8"
+        assert security.decode_token(token, secret="another-secret-" * 3) is None
+        assert security.decode_token(token[:-2] + "xx", secret=TEST_SECRET) is None
