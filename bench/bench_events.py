@@ -32,6 +32,7 @@ import httpx
 from bench.load import ClientKind, run_load
 from bench.points import random_points
 from bench.server import Server, build_demo
+from bench.texts import report_texts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "var" / "bench" / "events.json"
@@ -43,29 +44,27 @@ TARGET_RATIO = 0.25
 TARGET_P99_MS = 100.0
 BODIES = 20_000
 
-TITLES = ("占道经营", "暴露垃圾", "井盖缺失", "乱堆物料", "路灯不亮", "违规广告", "道路积水")
+SYNTHETIC_DESCRIPTION = "网格员巡查发现，现场照片稍后补传"
 
 
 def log(message: str) -> None:
     print(f"[bench events] {message}", file=sys.stderr, flush=True)
 
 
-def event_bodies(n: int, seed: int) -> list[bytes]:
-    """Distinct reports at random points of the demo city (lng 114.0–114.6, lat 30.4–30.8)."""
+def event_bodies(n: int, seed: int) -> tuple[str, list[bytes]]:
+    """Distinct reports at random points of the demo city (lng 114.0–114.6, lat 30.4–30.8),
+    with real appeals' text when ../shared is there (`bench.texts`); and the text's source."""
     points = random_points(n, seed).tolist()
-    return [
+    source, texts = report_texts(n, seed, synthetic_description=SYNTHETIC_DESCRIPTION)
+    bodies = [
         json.dumps(
-            {
-                "title": f"{TITLES[i % len(TITLES)]}（压测{i}）",
-                "description": "网格员巡查发现，现场照片稍后补传",
-                "lng": lng,
-                "lat": lat,
-            },
+            {"title": title, "description": description, "lng": lng, "lat": lat},
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode()
-        for i, (lng, lat) in enumerate(points)
+        for (title, description), (lng, lat) in zip(texts, points, strict=True)
     ]
+    return source, bodies
 
 
 def login(base_url: str, username: str, password: str) -> str:
@@ -103,7 +102,7 @@ def measure_creation(
     seed: int = 2026,
 ) -> dict[str, Any]:
     """Ping, then create, at each level of concurrency; one JSON-ready dict per level."""
-    bodies = event_bodies(BODIES, seed)
+    text_source, bodies = event_bodies(BODIES, seed)
     counter = itertools.count()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     common: dict[str, Any] = {
@@ -126,6 +125,7 @@ def measure_creation(
         # and to finish more than a handful of requests even when each takes seconds
         slow = {**common, "warmup": max(warmup, 2.0), "duration": max(duration, 10.0)}
         create = run_load(base_url, plan, concurrency=conc, headers=headers, **slow).summary()
+        create["report_text"] = text_source
         level = {"reference_ping": ping, "create": create, **_verdict(create, ping)}
         out[str(conc)] = level
         log(
