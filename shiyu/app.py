@@ -63,6 +63,9 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # Shiyu exports Prometheus metrics (`/metrics`), not OpenTelemetry: FastAPI's own
+        # telemetry would look for OpenTelemetry providers on every request
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.db = db

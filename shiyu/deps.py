@@ -27,8 +27,9 @@ def get_database(request: Request) -> Database:
     return db
 
 
-def intake_writer(request: Request) -> GroupCommitter:
-    """The process's group-commit writer for reports (`shiyu.group_commit`)."""
+async def intake_writer(request: Request) -> GroupCommitter:
+    """The process's group-commit writer for reports (`shiyu.group_commit`). Async: a plain
+    function dependency costs a worker thread's round trip on every report."""
     writer: GroupCommitter = request.app.state.intake_writer
     return writer
 

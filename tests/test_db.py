@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -7,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shiyu.auth.models import User
 from shiyu.db import Database
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, make_settings
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="SQLite pragmas")
@@ -41,3 +46,32 @@ def test_schema_comes_from_migrations(session: Session) -> None:
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     applied = set(session.scalars(text("SELECT version_num FROM alembic_version")))
     assert applied == heads
+
+
+def test_a_thread_checkpoints_what_writers_commit(tmp_path: Path) -> None:
+    """SQLite: writers do not checkpoint in their commits; the process's checkpoint thread
+    copies every committed page back into the database file, and stops with the database."""
+    path = tmp_path / "wal.db"
+    db = Database(make_settings(f"sqlite:///{path}"))
+    checkpointer = db.checkpointer
+    assert checkpointer is not None
+    try:
+        with db.transaction() as s:
+            s.execute(text("CREATE TABLE blobs (b BLOB)"))
+        with db.write_engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        for _ in range(5):  # about 5 MB: more than one automatic checkpoint's worth
+            with db.transaction() as s:
+                s.execute(text("INSERT INTO blobs VALUES (randomblob(1000000))"))
+        deadline = time.monotonic() + 10
+        while checkpointer.frames < 1000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert checkpointer.frames >= 1000  # 4 KB pages: most of the 5 MB, copied back
+    finally:
+        db.dispose()
+    assert not any(t.name == "wal-checkpoint" and t.is_alive() for t in threading.enumerate())
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("SELECT count(*) FROM blobs").fetchone() == (5,)
+    finally:
+        raw.close()

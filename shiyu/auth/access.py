@@ -7,10 +7,12 @@ scoping is not done here but in repositories (`readable_by(actor)`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 
 from shiyu.auth.enums import RoleCode
@@ -78,24 +80,32 @@ def system_actor(city_code: str = "", city_path: str = "/") -> Actor:
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Actor:
+    """In the event loop when the per-process cache knows the user (no worker thread for
+    the commonest check of all); otherwise in a worker thread, with a short reading session
+    of its own: on SQLite the request's writing session takes the database's single write
+    lock at its first statement, so checking the token there would hold every writer back."""
     from shiyu.auth import service  # late: service imports this module's types
 
     if not token:
         raise Unauthorized()
-    # a short reading session of its own (when the cache cannot answer): on SQLite the
-    # request's writing session takes the database's single write lock at its first
-    # statement, so checking the token there would hold every other writer back
-    db = get_database(request)
-    actor = service.actor_from_token(
-        lambda: db.session(write=False),
-        request.app.state.settings,
-        token=token,
-        ip=client_ip(request),
-    )
+    settings = request.app.state.settings
+    ip = client_ip(request)
+    actor = service.cached_actor(settings, token=token, ip=ip)
+    if actor is None:
+        db = get_database(request)
+        actor = await run_in_threadpool(
+            functools.partial(
+                service.actor_from_token,
+                lambda: db.session(write=False),
+                settings,
+                token=token,
+                ip=ip,
+            )
+        )
     request.state.actor = actor
     return actor
 

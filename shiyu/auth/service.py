@@ -100,16 +100,37 @@ def actor_from_token(
 ) -> Actor:
     """The actor a token stands for. The user's row comes from the per-process cache when it
     is fresh and agrees with the token's version, else from a short session of its own."""
+    claims = _claims(settings, token)
+    row = _cached_row(settings, claims)
+    if row is None:
+        with open_session() as session:
+            row = repository.actor_row(session, int(claims["sub"]))
+        if row is not None and settings.auth_cache_seconds > 0:
+            actor_cache.cache.put(row.user_id, row)
+    return _actor(row, claims, ip)
+
+
+def cached_actor(settings: Settings, *, token: str, ip: str | None = None) -> Actor | None:
+    """`actor_from_token` when the per-process cache can answer without the database (None
+    when it cannot): the event loop may call this, not the other."""
+    claims = _claims(settings, token)
+    row = _cached_row(settings, claims)
+    return _actor(row, claims, ip) if row is not None else None
+
+
+def _claims(settings: Settings, token: str) -> dict[str, Any]:
     claims = security.decode_token(token, secret=settings.secret_key)
     if claims is None:
         raise Unauthorized()
-    user_id = int(claims["sub"])
-    row = actor_cache.cache.get(user_id, ttl=settings.auth_cache_seconds)
-    if row is None or row.token_version != claims["tv"]:
-        with open_session() as session:
-            row = repository.actor_row(session, user_id)
-        if row is not None and settings.auth_cache_seconds > 0:
-            actor_cache.cache.put(user_id, row)
+    return claims
+
+
+def _cached_row(settings: Settings, claims: dict[str, Any]) -> repository.ActorRow | None:
+    row = actor_cache.cache.get(int(claims["sub"]), ttl=settings.auth_cache_seconds)
+    return row if row is not None and row.token_version == claims["tv"] else None
+
+
+def _actor(row: repository.ActorRow | None, claims: dict[str, Any], ip: str | None) -> Actor:
     if row is None or not row.is_active or row.token_version != claims["tv"]:
         raise Unauthorized()
     permissions: set[str] = set()
