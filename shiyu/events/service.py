@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy import ColumnElement, Select, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -197,8 +197,11 @@ def create_many(
         event.code = f"SY{event.reported_at.astimezone(deadlines.CHINA):%Y%m%d}{event_id:07d}"
     session.add_all(events)
     session.flush()  # the events before the rows that refer to them (the ORM knows no order)
-    for i, event, _ in fresh:
-        reports[i].run(_record_report, session, event, reports[i].actor)
+    timeline = [
+        reports[i].run(_record_report, session, event, reports[i].actor) for i, event, _ in fresh
+    ]
+    if timeline:
+        session.connection().execute(insert(Action), timeline)
     _announce(session, [(event, phone) for _, event, phone in fresh])
     from shiyu.duplicates import service as duplicates  # late: it builds on this module
 
@@ -257,19 +260,9 @@ def _new_event(
     return event, phone
 
 
-def _record_report(session: Session, event: Event, actor: Actor | None) -> None:
-    """The report's first timeline entry and its audit record."""
-    _timeline(
-        session,
-        event,
-        "report",
-        None,
-        Status.reported,
-        actor,
-        note="",
-        data={"channel": event.channel},
-        at=event.reported_at,
-    )
+def _record_report(session: Session, event: Event, actor: Actor | None) -> dict[str, Any]:
+    """The report's audit record (added to the session); its first timeline entry (returned:
+    `create_many` inserts a batch's entries in one statement, not one ORM object each)."""
     audit.record(
         session,
         actor=actor,
@@ -283,6 +276,16 @@ def _record_report(session: Session, event: Event, actor: Actor | None) -> None:
             "owner": event.owner_code,
             "grid": event.grid_code,
         },
+    )
+    return _action_values(
+        event,
+        "report",
+        None,
+        Status.reported,
+        actor,
+        note="",
+        data={"channel": event.channel},
+        at=event.reported_at,
     )
 
 
@@ -964,18 +967,33 @@ def _timeline(
     at: datetime | None = None,
 ) -> None:
     session.add(
-        Action(
-            event_id=event.id,
-            action=action,
-            from_status=before,
-            to_status=after,
-            actor_id=actor.user_id if actor else None,
-            actor_name=(actor.display_name if actor else "系统")[:64],
-            at=at or utcnow(),
-            note=note,
-            data=data,
-        )
+        Action(**_action_values(event, action, before, after, actor, note=note, data=data, at=at))
     )
+
+
+def _action_values(
+    event: Event,
+    action: str,
+    before: str | None,
+    after: str,
+    actor: Actor | None,
+    *,
+    note: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The columns of one timeline entry."""
+    return {
+        "event_id": event.id,
+        "action": action,
+        "from_status": before,
+        "to_status": after,
+        "actor_id": actor.user_id if actor else None,
+        "actor_name": (actor.display_name if actor else "系统")[:64],
+        "at": at or utcnow(),
+        "note": note,
+        "data": data,
+    }
 
 
 def apply_transition(

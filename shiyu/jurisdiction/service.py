@@ -135,11 +135,11 @@ _unit_infos: WatchedCache[str, dict[str, UnitInfo]] = WatchedCache(
 
 def unit_info(session: Session, code: str) -> UnitInfo | None:
     """`get_unit` for hot paths: cached per process (cleared when units change here). A unit
-    newer than the cache is read on its own."""
-    units = _unit_infos.get_or_load(session, "all", lambda: _all_unit_infos(session))
-    found = units.get(code)
-    if found is not None:
-        return found
+    newer than the cache, or in a transaction that changed units, is read on its own."""
+    if not _unit_infos.changed_in(session):
+        found = _unit_infos.get_or_load(session, "all", lambda: _all_unit_infos(session)).get(code)
+        if found is not None:
+            return found
     unit = repository.get(session, code)
     return UnitInfo(unit.code, unit.path, unit.parent_code, unit.level) if unit else None
 

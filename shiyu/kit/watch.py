@@ -21,6 +21,8 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 _DIRTY_KEY = "shiyu_watched_caches"
+#: caches whose watched objects were added to the session and not flushed yet
+_ADDED_KEY = "shiyu_watched_added"
 _MISSING = object()
 
 
@@ -63,6 +65,11 @@ class WatchedCache(Generic[K, V]):
             self.put(key, value)
         return value
 
+    def changed_in(self, session: Session) -> bool:
+        """The session changed watched rows and has not committed: `get_or_load` would load
+        (a cache of a whole table may rather read the one row it needs)."""
+        return self._changed_in(session)
+
     def clear(self) -> None:
         with self._lock:
             self._rows.clear()
@@ -70,8 +77,15 @@ class WatchedCache(Generic[K, V]):
     def _changed_in(self, session: Session) -> bool:
         if id(self) in session.info.get(_DIRTY_KEY, ()):
             return True  # flushed, not committed
-        pending = (*session.new, *session.deleted, *session.dirty)
-        return any(isinstance(obj, self.watched) for obj in pending)
+        if id(self) in session.info.get(_ADDED_KEY, ()):
+            return True  # added, not flushed yet
+        # changed or deleted and not flushed yet: only the objects changed since the last
+        # flush are looked at (`session.dirty` would test every object the session holds,
+        # and a batch of reports asks a dozen times per report)
+        changed = session._dirty_states  # the identity map's set of modified objects
+        return any(isinstance(state.obj(), self.watched) for state in changed) or any(
+            isinstance(obj, self.watched) for obj in session.deleted
+        )
 
 
 _REGISTRY: list[WatchedCache[Any, Any]] = []
@@ -80,6 +94,13 @@ _REGISTRY: list[WatchedCache[Any, Any]] = []
 def clear_all() -> None:
     for cache in _REGISTRY:
         cache.clear()
+
+
+@event.listens_for(Session, "transient_to_pending")
+def _note_added(session: Session, instance: Any) -> None:
+    hit = {id(c) for c in _REGISTRY if isinstance(instance, c.watched)}
+    if hit:
+        session.info.setdefault(_ADDED_KEY, set()).update(hit)
 
 
 @event.listens_for(Session, "before_flush")
@@ -97,6 +118,7 @@ def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
 def _clear_changed(session: Session) -> None:
     """After a commit the cached rows may be old; after a rollback they may hold what the
     transaction wrote and undid (a cache filled while it ran saw its own changes)."""
+    session.info.pop(_ADDED_KEY, None)
     hit = session.info.pop(_DIRTY_KEY, None)
     if hit:
         for cache in _REGISTRY:

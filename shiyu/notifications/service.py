@@ -70,8 +70,10 @@ def users_of_department(session: Session, department_id: int) -> list[int]:
     )
 
 
-#: every intake tells the receiving centre's dispatchers
-_recipients: WatchedCache[tuple[str, tuple[str, ...]], tuple[int, ...]] = WatchedCache(
+#: every intake tells the receiving centre's dispatchers: per set of roles, the users of
+#: every unit at once (reports come from hundreds of units, and one query for all of them
+#: costs less than a few dozen for one each)
+_recipients: WatchedCache[tuple[str, ...], dict[str, tuple[int, ...]]] = WatchedCache(
     "unit-users", (User, Role), ttl=30.0
 )
 
@@ -79,20 +81,25 @@ _recipients: WatchedCache[tuple[str, tuple[str, ...]], tuple[int, ...]] = Watche
 def users_at(session: Session, jurisdiction_code: str, roles: Sequence[str]) -> list[int]:
     """Active users sitting on exactly this unit with one of these roles (cached per process,
     cleared when users or roles change here)."""
+    wanted = tuple(sorted(roles))
+    if _recipients.changed_in(session):  # its own changes, for this unit only
+        return list(_users_by_unit(session, wanted, jurisdiction_code).get(jurisdiction_code, ()))
+    by_unit = _recipients.get_or_load(session, wanted, lambda: _users_by_unit(session, wanted))
+    return list(by_unit.get(jurisdiction_code, ()))
 
-    def load() -> tuple[int, ...]:
-        return tuple(
-            session.scalars(
-                select(User.id).where(
-                    User.jurisdiction_code == jurisdiction_code,
-                    User.is_active.is_(True),
-                    User.roles.any(Role.code.in_(roles)),
-                )
-            )
-        )
 
-    key = (jurisdiction_code, tuple(sorted(roles)))
-    return list(_recipients.get_or_load(session, key, load))
+def _users_by_unit(
+    session: Session, roles: Sequence[str], jurisdiction_code: str | None = None
+) -> dict[str, tuple[int, ...]]:
+    stmt = select(User.jurisdiction_code, User.id).where(
+        User.is_active.is_(True), User.roles.any(Role.code.in_(roles))
+    )
+    if jurisdiction_code is not None:
+        stmt = stmt.where(User.jurisdiction_code == jurisdiction_code)
+    found: dict[str, list[int]] = {}
+    for code, user_id in session.execute(stmt.order_by(User.id)):
+        found.setdefault(code, []).append(user_id)
+    return {code: tuple(ids) for code, ids in found.items()}
 
 
 @dataclass(frozen=True)

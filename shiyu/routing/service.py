@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
@@ -343,28 +343,26 @@ def _dispatcher_actor() -> Actor:
     return replace(base, roles=frozenset({RoleCode.admin, RoleCode.dispatcher}))
 
 
-def on_intake(session: Session, settings: Settings, event: Event) -> Suggestion | None:
-    """`on_intake_many` for one event."""
-    rows = on_intake_many(session, settings, [event])
-    return rows[0] if rows else None
-
-
-def on_intake_many(session: Session, settings: Settings, new: Sequence[Event]) -> list[Suggestion]:
+def on_intake_many(session: Session, settings: Settings, new: Sequence[Event]) -> None:
     """Suggest a category and a unit for each new (flushed) event; dispatch it at once when
     the model is confident enough. Called by `events.service.create_many` in the intake
-    transaction; the model reads a batch at a third of the cost of one message at a time."""
+    transaction: the model reads the batch at once (a third of the cost of one message at a
+    time) and the suggestions go in as one statement."""
     model = classifier.active(session, settings)
     if model is None or not new:
         # no model, no suggestion: intake costs one cached check, nothing more
-        return []
+        return
     tops = model.predict_many([(e.title, e.description) for e in new], top_k=3)
     rows = [_suggestion(session, model, event, top) for event, top in zip(new, tops, strict=True)]
-    session.add_all(rows)
-    session.flush()
+    dispatch: list[tuple[Event, dict[str, Any], Department]] = []
     for event, row in zip(new, rows, strict=True):
-        if row.confidence >= settings.auto_dispatch_threshold:
-            _auto_dispatch(session, settings, event, row)
-    return rows
+        dep = _auto_dispatch_to(session, settings, event, row)
+        if dep is not None:
+            row["auto_dispatched"] = True
+            dispatch.append((event, row, dep))
+    session.connection().execute(insert(Suggestion), rows)
+    for event, row, dep in dispatch:
+        _auto_dispatch(session, settings, event, row, dep)
 
 
 def _suggestion(
@@ -372,7 +370,8 @@ def _suggestion(
     model: classifier.LoadedModel,
     event: Event,
     top: Sequence[classifier.Prediction],
-) -> Suggestion:
+) -> dict[str, Any]:
+    """The columns of an event's suggestion."""
     label, confidence = top[0].label, top[0].probability
     suggested = category_for_label(session, label)
     top_view = [
@@ -384,32 +383,41 @@ def _suggestion(
         for p in top
     ]
     route = resolve(session, event.category_code or suggested, event.scope_path)
-    return Suggestion(
-        event_id=event.id,
-        model_id=model.model_id,
-        model_sha256=model.sha256,
-        label=label[:64],
-        suggested_category=suggested,
-        confidence=confidence,
-        top=top_view,
-        suggested_department_id=route.department_id,
-        route_basis=route.basis,
-        rule_id=route.rule_id,
-        auto_dispatched=False,
-        created_at=utcnow(),
-    )
+    return {
+        "event_id": event.id,
+        "model_id": model.model_id,
+        "model_sha256": model.sha256,
+        "label": label[:64],
+        "suggested_category": suggested,
+        "confidence": confidence,
+        "top": top_view,
+        "suggested_department_id": route.department_id,
+        "route_basis": route.basis,
+        "rule_id": route.rule_id,
+        "auto_dispatched": False,
+        "created_at": utcnow(),
+    }
 
 
-def _auto_dispatch(session: Session, settings: Settings, event: Event, row: Suggestion) -> None:
+def _auto_dispatch_to(
+    session: Session, settings: Settings, event: Event, row: dict[str, Any]
+) -> Department | None:
+    """The active unit the event is dispatched to at once, if the model is confident enough."""
+    if row["confidence"] < settings.auto_dispatch_threshold or event.status != Status.reported:
+        return None
+    dep = session.get(Department, row["suggested_department_id"] or 0)
+    return dep if dep is not None and dep.is_active else None
+
+
+def _auto_dispatch(
+    session: Session, settings: Settings, event: Event, row: dict[str, Any], dep: Department
+) -> None:
     from shiyu.events import service as events  # late: events.service calls this module
     from shiyu.events.schemas import ActionIn
 
-    dep = session.get(Department, row.suggested_department_id or 0)
-    if event.status != Status.reported or dep is None or not dep.is_active:
-        return
     actor = _dispatcher_actor()
-    if event.category_code is None and row.suggested_category is not None:
-        event.category_code = row.suggested_category
+    if event.category_code is None and row["suggested_category"] is not None:
+        event.category_code = row["suggested_category"]
         audit.record(
             session,
             actor=actor,
@@ -417,7 +425,7 @@ def _auto_dispatch(session: Session, settings: Settings, event: Event, row: Sugg
             object_type="event",
             object_id=event.code or str(event.id),
             scope_path=event.scope_path,
-            after={"category_code": row.suggested_category, "confidence": row.confidence},
+            after={"category_code": row["suggested_category"], "confidence": row["confidence"]},
         )
     events.apply_transition(session, settings, event, actor, ActionIn(action="accept"))
     events.apply_transition(
@@ -428,10 +436,9 @@ def _auto_dispatch(session: Session, settings: Settings, event: Event, row: Sugg
         ActionIn(
             action="dispatch",
             lead_department_id=dep.id,
-            reason=f"自动派遣：置信度 {row.confidence:.2f}（{row.route_basis}）",
+            reason=f"自动派遣：置信度 {row['confidence']:.2f}（{row['route_basis']}）",
         ),
     )
-    row.auto_dispatched = True
     session.flush()
 
 
