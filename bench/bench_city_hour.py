@@ -40,6 +40,7 @@ from bench.bench_events import login
 from bench.load import StdlibConnection, run_load
 from bench.points import random_points
 from bench.server import Server, build_demo
+from bench.texts import report_texts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "var" / "bench" / "city_hour.json"
@@ -47,7 +48,7 @@ DEFAULT_PASSWORD = "Shiyu@2026"
 TARGET_RATE = 100.0
 TARGET_STAFF = 50
 TARGET_P99_MS = 300.0
-TITLES = ("楼道堆物", "路灯不亮", "噪音扰民", "垃圾未清运", "井盖缺失", "违章停车", "道路积水")
+SYNTHETIC_DESCRIPTION = "居民反映，希望尽快处理"
 
 
 def log(message: str) -> None:
@@ -110,14 +111,17 @@ def _post(conn: StdlibConnection, path: str, body: bytes) -> int | None:
     return status
 
 
-def resident_body(i: int, point: tuple[float, float], rnd: random.Random) -> bytes:
+def resident_body(
+    i: int, point: tuple[float, float], text: tuple[str, str], rnd: random.Random
+) -> bytes:
     """A distinct resident at a distinct address (the public API limits reports per phone
     and per address, as it should)."""
     lng, lat = point
+    title, description = text
     return json.dumps(
         {
-            "title": f"{TITLES[i % len(TITLES)]}（第{i}号）",
-            "description": "居民反映，希望尽快处理",
+            "title": title,
+            "description": description,
             "lng": lng,
             "lat": lat,
             "address": f"压测路{i}号",
@@ -129,12 +133,15 @@ def resident_body(i: int, point: tuple[float, float], rnd: random.Random) -> byt
 
 def residents(
     base_url: str, rate: float, seconds: float, senders: int, tally: Tally, seed: int
-) -> None:
-    """Report i is due at start + i / rate; `senders` threads take the due reports in turn."""
+) -> float:
+    """Report i is due at start + i / rate; `senders` threads take the due reports in turn.
+    Returns the seconds from the first report's due time to the last answer (the window the
+    achieved rate is measured over)."""
     total = int(rate * seconds)
     points = random_points(total + 1, seed).tolist()
     rnd = random.Random(seed)
-    bodies = [resident_body(i, points[i], rnd) for i in range(total)]
+    _, texts = report_texts(total, seed, synthetic_description=SYNTHETIC_DESCRIPTION)
+    bodies = [resident_body(i, points[i], texts[i], rnd) for i in range(total)]
     start = time.perf_counter() + 0.5
     lock = threading.Lock()
     nxt = [0]
@@ -162,6 +169,7 @@ def residents(
         t.start()
     for t in threads:
         t.join(timeout=seconds + 120)
+    return time.perf_counter() - start
 
 
 def staff_member(
@@ -276,11 +284,15 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for t in threads:
             t.start()
         began = time.perf_counter()
-        residents(server.base_url, args.rate, args.seconds, args.senders, tallies["residents"], 7)
+        stream = residents(
+            server.base_url, args.rate, args.seconds, args.senders, tallies["residents"], 7
+        )
         for t in threads:
             t.join(timeout=args.seconds + 120)
-        elapsed = time.perf_counter() - began
-    summary = {k: t.summary(elapsed) for k, t in tallies.items()}
+    # each kind's rate over its own window: staff and screens stop starting requests at
+    # `until` (their last think time or refresh wait would otherwise count as idle time)
+    windows = {"residents": stream, "staff": until - began, "command_centre": until - began}
+    summary = {k: t.summary(windows[k]) for k, t in tallies.items()}
     errors = sum(s["errors"] for s in summary.values())
     p99 = max(s["latency_ms"]["p99"] for s in summary.values())
     return {
@@ -294,6 +306,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "staff": len(tokens),
             "think_seconds": args.think,
             "refresh_seconds": args.refresh,
+            "report_text": report_texts(1, 7, synthetic_description="")[0],
         },
         "reference_ping": ping,
         **summary,
