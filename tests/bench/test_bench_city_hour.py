@@ -6,6 +6,7 @@ import json
 import random
 
 from bench.bench_city_hour import Tally, resident_body
+from bench.texts import APPEALS, report_texts
 
 
 def test_tally_counts_errors_and_percentiles() -> None:
@@ -25,7 +26,19 @@ def test_tally_counts_errors_and_percentiles() -> None:
 
 def test_each_resident_has_their_own_phone_and_address() -> None:
     rnd = random.Random(1)
-    bodies = [json.loads(resident_body(i, (114.3, 30.6), rnd)) for i in range(500)]
+    text = ("路灯不亮", "小区门口路灯不亮")
+    bodies = [json.loads(resident_body(i, (114.3, 30.6), text, rnd)) for i in range(500)]
     assert len({b["address"] for b in bodies}) == 500
     assert len({b["reporter_phone"] for b in bodies}) >= 499
     assert all(b["reporter_phone"].startswith("139") for b in bodies)
+    assert all(b["title"] == "路灯不亮" for b in bodies)
+
+
+def test_report_texts_are_real_appeals_when_shared_data_is_there() -> None:
+    source, texts = report_texts(30, 5, synthetic_description="居民反映")
+    assert len(texts) == 30 and all(title for title, _ in texts)
+    if APPEALS.is_file():
+        assert source == "appeals/dev.csv"
+        assert len(set(texts)) == 30  # 30 different appeals, not one text 30 times
+    else:
+        assert source == "synthetic" and texts[0][1] == "居民反映"
