@@ -11,12 +11,26 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import pytest
 
 from shiyu.db import Database
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories.world import World, create_world
+
+#: the real data of ../shared (read there, never copied into the repository)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data; the test is skipped, saying where it looked, when the
+    folder is not there (a clone on its own)."""
+    path = SHARED.joinpath("data", *parts)
+    if not path.exists():
+        pytest.skip(f"real data not found at {path}")
+    return path
 
 
 def shiyu_env(url: str, **extra: str) -> dict[str, str]:

@@ -46,6 +46,7 @@ from shiyu.events.models import Action, Event
 from shiyu.intake.hotline_models import HotlineImport, HotlineImportError, HotlineMapping
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.jurisdiction.enums import Level
+from shiyu.kit import text
 from shiyu.kit.bulk import insert_rows
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import normalise_phone
@@ -537,17 +538,19 @@ class _Parser:
             raise _Bad("order_id", f"工单编号超过{MAX_ORDER_ID}字符")
         if not order_id:
             order_id = _content_id(name, phone, raw_time, title, description)
+        # stored as every other channel stores text (Simplified, half-width, no control
+        # characters), after the order id: a content id stays what earlier imports derived
         return _Row(
             number=number,
             order_id=order_id,
-            title=title,
-            description=description,
+            title=text.normalise(title)[:MAX_TITLE] or title,
+            description=text.normalise(description),
             category_code=self._category(str(g(record, "category"))),
             appeal_kind=self._kind(str(g(record, "appeal_kind"))),
             reported_at=reported_at,
             phone=phone,
             name=name,
-            address=address,
+            address=text.normalise(address),
             lng=lng,
             lat=lat,
             owner_code=self._owner(str(g(record, "owner"))),

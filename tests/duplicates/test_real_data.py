@@ -11,15 +11,14 @@ import pytest
 
 from shiyu.config import Settings
 from shiyu.duplicates import evaluate
-from tests.helpers import run_cli
+from tests.helpers import run_cli, shared_data
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "appeals"
 LABELS = Path(__file__).resolve().parents[1] / "data" / "duplicate_pairs.csv"
 
 
 @pytest.fixture(scope="module")
 def records() -> list[evaluate.Record]:
-    return evaluate.load_records(DATA)
+    return evaluate.load_records(shared_data("appeals"))
 
 
 def test_labelled_set_is_the_one_described(records: list[evaluate.Record]) -> None:
@@ -50,7 +49,7 @@ def test_cli_prints_the_figures(fresh_database: str) -> None:
         "duplicates",
         "evaluate",
         "--data",
-        str(DATA),
+        str(shared_data("appeals")),
         "--labels",
         str(LABELS),
         "--threshold",

@@ -121,6 +121,25 @@ class TestUpload:
         assert detail.status_code == 200, detail.text
         assert detail.json()["reporter_phone"] in ("13800138000", "138****8000")
 
+    def test_traditional_and_full_width_text_is_stored_as_other_channels_store_it(
+        self, client: httpx.Client, session: Session, admin: dict[str, str]
+    ) -> None:
+        data = to_csv(
+            [row("GD9", "路燈不亮", 内容="ＡＢＣ小區門口路燈\x07不亮", 地址="解放路１號")]
+        )
+        assert _upload(client, admin, data).status_code == 201
+        event = _events(session)["GD9"]
+        assert event.title == "路灯不亮"
+        assert event.description == "ABC小区门口路灯不亮"
+        assert event.address == "解放路1号"
+        # found by what a dispatcher types, in Simplified
+        found = client.get("/api/v1/events", params={"q": "小区门口路灯"}, headers=admin)
+        assert found.status_code == 200, found.text
+        assert event.code in [e["code"] for e in found.json()["items"]]
+        # the same file again: nothing changes (the stored text is compared normalised)
+        again = _upload(client, admin, data).json()
+        assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1)
+
     def test_xlsx_with_typed_cells(
         self, client: httpx.Client, session: Session, admin: dict[str, str]
     ) -> None:

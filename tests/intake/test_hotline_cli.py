@@ -18,10 +18,8 @@ from sqlalchemy import create_engine, text
 from shiyu.db import Database
 from tests.conftest import make_settings
 from tests.factories.jurisdiction import create_tiny_city
-from tests.helpers import run_cli, shiyu_env
+from tests.helpers import run_cli, shared_data, shiyu_env
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-DEV_CSV = SHARED / "data" / "appeals" / "dev.csv"
 APPEALS_HEADER = ["message_id", "user", "subject", "time", "detail", "label_l1"]
 
 
@@ -67,10 +65,10 @@ def city_db(fresh_database: str) -> str:
 
 
 def test_imports_the_appeals_data_set(city_db: str) -> None:
-    assert DEV_CSV.is_file(), f"the appeals data set is expected at {DEV_CSV}"
-    with DEV_CSV.open(encoding="utf-8-sig", newline="") as fh:
+    dev_csv = shared_data("appeals", "dev.csv")
+    with dev_csv.open(encoding="utf-8-sig", newline="") as fh:
         records = list(csv.DictReader(fh))
-    done = run_cli(city_db, "import", "hotline", str(DEV_CSV), "--mapping", "appeals")
+    done = run_cli(city_db, "import", "hotline", str(dev_csv), "--mapping", "appeals")
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["rows_total"] == len(records) == 5104
@@ -87,7 +85,7 @@ def test_imports_the_appeals_data_set(city_db: str) -> None:
     )
     assert health == sum(r["label_l1"] == "卫生计生" for r in records)
 
-    again = run_cli(city_db, "import", "hotline", str(DEV_CSV), "--mapping", "appeals")
+    again = run_cli(city_db, "import", "hotline", str(dev_csv), "--mapping", "appeals")
     assert again.returncode == 0, again.stderr[-2000:]
     second = json.loads(again.stdout)
     assert (second["created"], second["unchanged"]) == (0, report["created"])

@@ -10,9 +10,8 @@ import json
 from pathlib import Path
 
 from shiyu.replies import evaluate
-from tests.helpers import run_cli
+from tests.helpers import run_cli, shared_data
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "appeals" / "replies.csv"
 LABELS = Path(__file__).resolve().parents[1] / "data" / "reply_labels.csv"
 
 
@@ -28,7 +27,8 @@ def test_agreement_with_the_hand_labels(tmp_path: Path) -> None:
     sample = tmp_path / "sample.csv"
     # score only the labelled rows (the whole file takes a minute on a busy machine)
     wanted = set(evaluate.load_labels(LABELS))
-    with DATA.open(encoding="utf-8", newline="") as fh, sample.open("w", encoding="utf-8") as out:
+    data = shared_data("appeals", "replies.csv")
+    with data.open(encoding="utf-8", newline="") as fh, sample.open("w", encoding="utf-8") as out:
         reader = csv.DictReader(fh)
         writer = csv.DictWriter(out, fieldnames=reader.fieldnames or [])
         writer.writeheader()
