@@ -7,7 +7,7 @@ import asyncio
 import contextvars
 import inspect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -20,7 +20,7 @@ from shiyu.app import GROUP_COMMIT_ROUTES, create_app
 from shiyu.db import Database
 from shiyu.errors import InvalidInput
 from shiyu.events import api as events_api
-from shiyu.group_commit import GroupCommitter
+from shiyu.group_commit import Batched, Entry, GroupCommitter
 from shiyu.intake import api as intake_api
 from tests.conftest import make_settings
 
@@ -201,3 +201,85 @@ def test_a_clean_batch_runs_without_savepoints(db: Database) -> None:
         event.remove(db.write_engine, "before_cursor_execute", record)
     assert statements.count("INSERT") == 5
     assert "SAVEPOINT" not in statements
+
+
+# ---------------------------------------------------------------- jobs of a batched kind
+
+
+def _note_one(session: Session, body: str) -> str:
+    session.execute(NOTES.insert().values(body=body))
+    return f"{WHO.get()}:{body}"
+
+
+class _NoteKind:
+    """A `Batched` kind that records how its batches were run."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.kind: Batched[str, str] = Batched(_note_one, self.many)
+
+    def many(self, session: Session, entries: Sequence[Entry[str]]) -> list[str]:
+        self.batches.append([e.payload for e in entries])
+        session.execute(NOTES.insert(), [{"body": e.payload} for e in entries])
+        return [f"{e.context.run(WHO.get)}:{e.payload}" for e in entries]
+
+
+def _batched(writer: GroupCommitter, kind: Batched[str, str], bodies: list[str]) -> list[Any]:
+    """Queue one batched job per body, each from its own caller's context, behind a busy
+    writer (so that they are taken together); their answers."""
+    running, release = threading.Event(), threading.Event()
+
+    def hold(_session: Session) -> None:
+        running.set()
+        release.wait(10)
+
+    held = writer.submit(hold)
+    assert running.wait(10)
+
+    def submit(body: str) -> Future[str]:
+        WHO.set(f"caller-{body}")
+        return writer.submit_batched(kind, body)
+
+    futures = [contextvars.copy_context().run(submit, b) for b in bodies]
+    plain = writer.submit(_note("plain"))  # another kind of job in the same batch
+    release.set()
+    held.result(10)
+    plain.result(10)
+    return [f.result(10) for f in futures]
+
+
+def test_jobs_of_a_kind_run_as_one_call(db: Database) -> None:
+    notes = _NoteKind()
+    writer = GroupCommitter(db)
+    answers = _batched(writer, notes.kind, ["b1", "b2", "b3"])
+    writer.close()
+    assert notes.batches == [["b1", "b2", "b3"]]
+    # each answer computed in its own caller's context, in order
+    assert answers == ["caller-b1:b1", "caller-b2:b2", "caller-b3:b3"]
+    assert _bodies(db) == ["b1", "b2", "b3", "plain"]
+    assert writer.batches == 2  # the held job, then the three and the plain one together
+
+
+def test_a_failed_batched_call_runs_each_job_alone(db: Database) -> None:
+    """One bad payload (a unique violation inside the batch's single insert) makes the
+    batched call fail: every job then runs alone, and only the bad one fails."""
+    notes = _NoteKind()
+    writer = GroupCommitter(db)
+    writer.submit(_note("taken")).result(10)
+    running, release = threading.Event(), threading.Event()
+
+    def hold(_session: Session) -> None:
+        running.set()
+        release.wait(10)
+
+    held = writer.submit(hold)
+    assert running.wait(10)
+    good, bad, other = (writer.submit_batched(notes.kind, b) for b in ("g1", "taken", "g2"))
+    release.set()
+    held.result(10)
+    assert good.result(10) == "nobody:g1" and other.result(10) == "nobody:g2"
+    with pytest.raises(IntegrityError):
+        bad.result(10)
+    writer.close()
+    assert notes.batches == [["g1", "taken", "g2"]]  # tried once together
+    assert _bodies(db) == ["g1", "g2", "taken"]

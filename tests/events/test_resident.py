@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextvars
+
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shiyu.config import Settings
 from shiyu.events.models import Event
+from shiyu.events.schemas import ResidentReport
+from shiyu.events.service import TooManyReports
+from shiyu.group_commit import Entry
+from shiyu.intake import resident
 from shiyu.notifications.models import OutboundMessage
 from tests.factories.world import World
 
@@ -131,3 +139,29 @@ def test_traditional_chinese_is_accepted_and_stored_simplified(
     assert resp.status_code == 201
     view = client.get(f"/api/v1/public/events/{resp.json()['code']}", params={"phone": PHONE})
     assert view.json()["title"] == "路灯不亮，请尽快处理"
+
+
+def test_a_batch_counts_its_own_earlier_reports(
+    session: Session, settings: Settings, world: World
+) -> None:
+    """The group commit stores residents' reports in batches: the limits count the batch's
+    earlier reports, not yet stored, as well as the stored ones."""
+    limit = settings.resident_reports_per_phone_per_day
+
+    def entries(n: int, start: int = 0) -> list[Entry[resident.ResidentJob]]:
+        return [
+            Entry(
+                resident.ResidentJob(
+                    settings,
+                    ResidentReport(**_body(world, title=f"问题{start + i}")),
+                ),
+                contextvars.copy_context(),
+            )
+            for i in range(n)
+        ]
+
+    with pytest.raises(TooManyReports):  # the whole batch then runs one report at a time
+        resident._receipts(session, entries(limit + 1))
+    assert len(resident._receipts(session, entries(limit))) == limit
+    with pytest.raises(TooManyReports):
+        resident._receipts(session, entries(1, start=limit))

@@ -1,0 +1,103 @@
+"""`create_many`: a batch of reports (the group commit's) is stored as one report after another
+would be, with one statement per table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shiyu.audit.models import AuditRecord
+from shiyu.config import Settings
+from shiyu.duplicates import repository as duplicates
+from shiyu.events import service
+from shiyu.events.enums import Channel
+from shiyu.events.models import Action, Event
+from shiyu.events.schemas import IntakeData
+from shiyu.notifications.models import Notification, OutboundMessage
+from tests.factories.auth import create_user
+from tests.factories.world import World
+
+TEXT = "解放路与和平路交叉口东侧人行道井盖缺失，晚上没有路灯，行人很容易跌落，请尽快处理"
+
+
+def _report(world: World, **overrides: Any) -> service.NewReport:
+    lng, lat = world.city.centres[world.grid_a]
+    data: dict[str, Any] = {
+        "channel": Channel.resident,
+        "title": "人行道井盖缺失",
+        "description": TEXT,
+        "lng": lng,
+        "lat": lat,
+        "reporter_phone": "13800138000",
+    }
+    data.update(overrides)
+    return service.NewReport(IntakeData(**data), None)
+
+
+def _count(session: Session, model: Any, *where: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def test_a_batch_is_stored_as_one_report_after_another(
+    session: Session, settings: Settings, world: World
+) -> None:
+    other = world.city.centres[world.grid_b]
+    community = service.jurisdictions.get_unit(session, world.grid_a)
+    assert community is not None and community.parent_code is not None
+    centre = create_user(
+        session,
+        username="community_a",
+        roles=["dispatcher"],
+        jurisdiction_code=community.parent_code,
+    )
+    made = service.create_many(
+        session,
+        settings,
+        [
+            _report(world),
+            _report(world, title="噪音扰民", description="某小区工地夜间施工噪音扰民"),
+            _report(world, description=TEXT + "。"),
+            _report(world, lng=other[0], lat=other[1], reporter_phone=None),
+        ],
+    )
+    first, noise, copy, far = (event for event, _ in made)
+    assert all(created for _, created in made)
+    in_order = [e.id for e in (first, noise, copy, far)]
+    assert in_order == sorted(in_order)
+    assert far.grid_code == world.grid_b and first.grid_code == world.grid_a
+    ids = [first.id, noise.id, copy.id, far.id]
+    # every report: its first timeline entry, its audit record, its centre's notice
+    assert _count(session, Action, Action.event_id.in_(ids), Action.action == "report") == 4
+    session.commit()  # audit records are chained at the commit
+    codes = [e.code for e in (first, noise, copy, far)]
+    assert _count(session, AuditRecord, AuditRecord.object_id.in_(codes)) == 4
+    # the receiving community centre is told of the three reports in its grid
+    reported = select(Notification.event_id).where(
+        Notification.kind == "event.reported", Notification.user_id == centre.id
+    )
+    assert sorted(session.scalars(reported)) == [first.id, noise.id, copy.id]
+    # receipts to the residents who left a phone
+    assert set(session.scalars(select(OutboundMessage.event_id))) == {first.id, noise.id, copy.id}
+    # the copy finds the earlier report of its own batch; the earlier one does not find the copy
+    assert [c.candidate_id for c in duplicates.candidates_of(session, copy.id)] == [first.id]
+    assert list(duplicates.candidates_of(session, first.id)) == []
+
+
+def test_one_idempotency_key_twice_in_a_batch_is_one_event(
+    session: Session, settings: Settings, world: World
+) -> None:
+    keyed = {"source": "staff:7", "external_id": "offline-1"}
+    made = service.create_many(
+        session,
+        settings,
+        [_report(world, **keyed), _report(world), _report(world, **keyed)],
+    )
+    (first, created_first), (_, created_other), (again, created_again) = made
+    assert (created_first, created_other, created_again) == (True, True, False)
+    assert again.id == first.id
+    assert _count(session, Event, Event.external_id == "offline-1") == 1
+    # and in a later batch too
+    [(later, created_later)] = service.create_many(session, settings, [_report(world, **keyed)])
+    assert later.id == first.id and not created_later
