@@ -35,6 +35,8 @@ FUZZ_USERNAME = "fuzz_admin"
 #: Revokes the caller's own tokens: fuzzed last, on its own.
 SELF_REVOKING = ("auth-logout",)
 DEFAULT_PASSWORD = "Shiyu@2026"
+#: how long a change stream stays open under the fuzzer (`SHIYU_DASHBOARD_STREAM_SECONDS`)
+FUZZ_STREAM_SECONDS = "2"
 
 
 def add_fuzz_admin(database_url: str, secret_key: str, *, minutes: int = 24 * 60) -> str:
@@ -262,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         SHIYU_LOG_LEVEL="WARNING",
         SHIYU_UPLOAD_DIR=str(tmp / "uploads"),
         SHIYU_DEMO_PASSWORD=os.environ.get("SHIYU_DEMO_PASSWORD", DEFAULT_PASSWORD),
+        # the command centre's change stream stays open for its `seconds` (up to 600): the
+        # fuzzer reads a stream to its end, so one case could hold the run for ten minutes
+        SHIYU_DASHBOARD_STREAM_SECONDS=FUZZ_STREAM_SECONDS,
     )
     started = time.perf_counter()
     server = Server(env, tmp / "server.log")

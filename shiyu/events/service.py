@@ -175,17 +175,17 @@ def create_many(
     first_of: dict[tuple[str, str], int] = {}
     repeats: list[tuple[int, int]] = []
     for i, report in enumerate(reports):
-        key = (report.data.source, report.data.external_id)
-        if key[0] and key[1]:
-            k = (key[0], key[1])
-            if k in first_of:
-                repeats.append((i, first_of[k]))
+        source, external_id = report.data.source, report.data.external_id
+        if source and external_id:
+            key = (source, external_id)
+            if key in first_of:  # the same record twice in this batch
+                repeats.append((i, first_of[key]))
                 continue
-            existing = repository.get_by_external(session, *k)
+            existing = repository.get_by_external(session, source, external_id)
             if existing is not None:
                 out[i] = (existing, False)
                 continue
-            first_of[k] = i
+            first_of[key] = i
         event, phone = report.run(_new_event, session, settings, report.data, report.actor)
         fresh.append((i, event, phone))
         out[i] = (event, True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.bench_fuzz import add_fuzz_admin, run_schemathesis
+from bench.bench_fuzz import FUZZ_STREAM_SECONDS, add_fuzz_admin, run_schemathesis
 from shiyu.db import Database
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories.world import create_world
@@ -38,7 +38,11 @@ def fuzz_target(fresh_database: str) -> Iterator[tuple[str, str]]:
     db.dispose()
     token = add_fuzz_admin(fresh_database, TEST_SECRET)
     uploads = tempfile.mkdtemp(prefix="shiyu-fuzz-uploads-")
-    with server_process(fresh_database, SHIYU_UPLOAD_DIR=uploads) as base:
+    with server_process(
+        fresh_database,
+        SHIYU_UPLOAD_DIR=uploads,
+        SHIYU_DASHBOARD_STREAM_SECONDS=FUZZ_STREAM_SECONDS,
+    ) as base:
         yield base, token
 
 
