@@ -66,6 +66,7 @@ class WalCheckpointer:
     def start(self) -> None:
         with self._lock:
             if self._thread is None:
+                self._stop.clear()  # a database used again after `dispose()`
                 self._thread = threading.Thread(
                     target=self._loop, name="wal-checkpoint", daemon=True
                 )
