@@ -384,7 +384,7 @@ EXPECTED: dict[str, Case] = {
         lambda w: (f"/api/v1/intake/hotline/imports/{_hotline_job(w, w.dep_a.area_code)}", None),
         lambda w: (f"/api/v1/intake/hotline/imports/{_hotline_job(w, w.dep_b.area_code)}", None),
     ),
-    # classifier: staff predict (503 without a model); model files are admins' (trusted
+    # classifier: staff predict (409 without a model); model files are admins' (trusted
     # artefacts); tested in tests/classify
     "POST /api/v1/classifier/predict": Case(
         STAFF, lambda w: ("/api/v1/classifier/predict", {"title": "路灯不亮"})

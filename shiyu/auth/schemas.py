@@ -93,7 +93,7 @@ class UserUpdate(PatchModel):
     jurisdiction_code: str | None = Field(default=None, pattern=CODE)
     department_id: int | None = None
     post: GridPost | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
     @field_validator("password")
     @classmethod

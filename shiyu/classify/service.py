@@ -23,13 +23,16 @@ from shiyu.classify import evaluation, modelfile
 from shiyu.classify.models import ClassifierModel
 from shiyu.classify.pipeline import PipelineConfig, TextPipeline
 from shiyu.config import Settings
-from shiyu.errors import NotFound, ServiceUnavailable
+from shiyu.errors import Conflict, NotFound
 from shiyu.kit.clock import utcnow
 
 log = logging.getLogger("shiyu.classify")
 
 
-class NoModel(ServiceUnavailable):
+class NoModel(Conflict):
+    """No model is active: a state an administrator changes (upload, activate), not a fault
+    of the server, so 409 and not 503 (the fuzzer found 503 after it deactivated the model)."""
+
     code = "classifier.no_model"
     message = "尚无可用的分类模型 (no classifier model is active)"
 

@@ -42,7 +42,7 @@ from shiyu.events.schemas import (
 )
 from shiyu.events.transitions import TABLE
 from shiyu.jurisdiction import service as jurisdictions
-from shiyu.kit.schemas import QueryBool
+from shiyu.kit.schemas import QueryBool, QueryDateTime
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -86,10 +86,10 @@ def list_params(
         str | None, Query(pattern=r"^\d{12,23}$", description="this unit and everything below")
     ] = None,
     reported_from: Annotated[
-        datetime | None, Query(description="inclusive; without a zone: China time")
+        QueryDateTime | None, Query(description="inclusive; without a zone: China time")
     ] = None,
     reported_to: Annotated[
-        datetime | None, Query(description="exclusive; without a zone: China time")
+        QueryDateTime | None, Query(description="exclusive; without a zone: China time")
     ] = None,
     overdue: Annotated[
         QueryBool | None, Query(description="past the finish deadline (red light)")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from shiyu.events.enums import (
     AppealKind,
@@ -108,10 +108,10 @@ class ActionIn(BaseModel):
     reply: str = Field(default="", max_length=5000)
     rating: Rating | None = None
     rating_comment: str = Field(default="", max_length=500)
-    contacted: bool | None = Field(default=None, description="回访: the caller was reached")
-    resolved: bool | None = Field(default=None, description="回访: the caller says solved")
+    contacted: StrictBool | None = Field(default=None, description="回访: the caller was reached")
+    resolved: StrictBool | None = Field(default=None, description="回访: the caller says solved")
     working_days: int | None = Field(default=None, ge=1, le=60)
-    approve: bool | None = None
+    approve: StrictBool | None = None
     whistle_type: WhistleType | None = None
     department_ids: list[int] = Field(default_factory=list, max_length=20)
     department_id: int | None = None

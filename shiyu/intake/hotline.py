@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -203,7 +203,7 @@ class MappingCreate(_MappingBody):
     owner_map: dict[str, str] = Field(default_factory=dict)
     time_format: str = Field(default="%Y-%m-%d %H:%M:%S", min_length=2, max_length=40)
     owner_code: str | None = Field(default=None, pattern=r"^\d{12}$")
-    send_receipts: bool = True
+    send_receipts: StrictBool = True
 
 
 class MappingUpdate(_MappingBody):
@@ -216,7 +216,7 @@ class MappingUpdate(_MappingBody):
     owner_map: dict[str, str] | None = None
     time_format: str | None = Field(default=None, min_length=2, max_length=40)
     owner_code: str | None = Field(default=None, pattern=r"^\d{12}$")
-    send_receipts: bool | None = None
+    send_receipts: StrictBool | None = None
 
 
 class MappingRead(ORMModel):

@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     model_validator,
 )
 
@@ -108,14 +109,14 @@ class SourceCreate(BaseModel):
     kind: SourceKind = SourceKind.sensor
     owner_code: str = Field(pattern=UNIT_CODE, description="无法落格的告警由该单位受理")
     mapping: Mapping | None = Field(default=None, description="告警类型映射；不填用默认映射")
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class SourceUpdate(BaseModel):
     name: Text | None = Field(default=None, min_length=1, max_length=100)
     owner_code: str | None = Field(default=None, pattern=UNIT_CODE)
     mapping: Mapping | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class RotateIn(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
@@ -20,6 +22,25 @@ def _true_or_false(value: object) -> object:
 
 #: a boolean query parameter: `true` or `false` only
 QueryBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _iso_text(value: object) -> object:
+    """Dates in query strings are ISO 8601 text (what the document's `format: date` and
+    `date-time` mean); pydantic would also read `0` or `0.5` as a Unix time (found by
+    fuzzing)."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        raise PydanticCustomError(
+            "iso_date_expected", "Input should be an ISO 8601 date or date-time, not a number"
+        )
+    return value
+
+
+#: date and date-time query parameters: ISO 8601 text only
+QueryDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+QueryDate = Annotated[date, BeforeValidator(_iso_text)]
 
 
 class ORMModel(BaseModel):

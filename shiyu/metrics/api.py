@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -8,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import InvalidInput, NotFound, error_responses
 from shiyu.jurisdiction.enums import Level
+from shiyu.kit.schemas import QueryDateTime
 from shiyu.metrics import service
 from shiyu.metrics.permissions import MetricsRead
 from shiyu.metrics.schemas import JurisdictionMetricsReport, UnitMetricsReport
@@ -16,10 +16,10 @@ router = APIRouter(prefix="/metrics", tags=["metrics"])
 
 CODE = r"^\d{12,23}$"
 FromQuery = Annotated[
-    datetime,
+    QueryDateTime,
     Query(alias="from", description="统计期起点（含）；不带时区按北京时间，如 2025-03-01"),
 ]
-ToQuery = Annotated[datetime, Query(description="统计期终点（不含），如 2025-04-01")]
+ToQuery = Annotated[QueryDateTime, Query(description="统计期终点（不含），如 2025-04-01")]
 CodeQuery = Annotated[
     str | None, Query(pattern=CODE, description="只统计该辖区内的事件（默认：本人辖区）")
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class Basis(StrEnum):
@@ -28,7 +28,7 @@ class RuleUpdate(BaseModel):
     department_id: int | None = None
     basis: Basis | None = None
     note: str | None = Field(default=None, max_length=200)
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class RuleRead(BaseModel):

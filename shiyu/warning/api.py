@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -8,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from shiyu.deps import SessionDep, request_settings
 from shiyu.errors import InvalidInput, NotFound, error_responses
 from shiyu.jurisdiction.enums import Level
+from shiyu.kit.schemas import QueryDate, QueryDateTime
 from shiyu.warning import service
 from shiyu.warning.enums import RepeatKind, WarningKind, WarningStatus
 from shiyu.warning.permissions import WarningsAck, WarningsRead
@@ -27,9 +27,9 @@ CodeQuery = Annotated[
     str | None, Query(pattern=CODE, description="只看该辖区（须在本人辖区内；默认本人辖区）")
 ]
 StartQuery = Annotated[
-    datetime | None, Query(description="起点（含）；不带时区按北京时间，如 2025-03-01")
+    QueryDateTime | None, Query(description="起点（含）；不带时区按北京时间，如 2025-03-01")
 ]
-EndQuery = Annotated[datetime | None, Query(description="终点（不含）；默认当前时刻")]
+EndQuery = Annotated[QueryDateTime | None, Query(description="终点（不含）；默认当前时刻")]
 
 
 @router.get(
@@ -46,8 +46,8 @@ def list_warnings(
     kind: WarningKind | None = None,
     level: Level | None = None,
     category_code: Annotated[str | None, Query(max_length=32)] = None,
-    day_from: date | None = None,
-    day_to: date | None = None,
+    day_from: QueryDate | None = None,
+    day_to: QueryDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> WarningPage:

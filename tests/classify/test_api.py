@@ -33,11 +33,11 @@ def _activate(client: httpx.Client, headers: dict[str, str], model_id: int) -> h
     )
 
 
-def test_predict_without_a_model_is_503(client: httpx.Client, world: World) -> None:
+def test_predict_without_a_model_is_409(client: httpx.Client, world: World) -> None:
     resp = client.post(
         PREDICT, json={"title": "路灯不亮"}, headers=world.headers(client, "dispatcher")
     )
-    assert resp.status_code == 503
+    assert resp.status_code == 409
     assert resp.json()["error"]["code"] == "classifier.no_model"
 
 
@@ -153,7 +153,7 @@ def test_hot_swap_reaches_another_process(
 
     assert client.post("/api/v1/classifier/models/deactivate", headers=admin).status_code == 204
     assert other_process.get(session, fast) is None
-    assert client.post(PREDICT, json={"title": "公交"}, headers=admin).status_code == 503
+    assert client.post(PREDICT, json={"title": "公交"}, headers=admin).status_code == 409
 
 
 def test_settings_file_is_the_fallback_model(
