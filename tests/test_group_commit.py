@@ -9,6 +9,7 @@ import inspect
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -61,9 +62,10 @@ def _bodies(db: Database) -> list[str]:
         return sorted(session.scalars(select(NOTES.c.body)))
 
 
-def _one_batch(writer: GroupCommitter, jobs: list[Callable[[Session], Any]]) -> list[Future[Any]]:
-    """Queue `jobs` while the writer is busy with another one, so that they are taken
-    together (in batches of `max_batch`); their futures, once the busy job has finished."""
+@contextmanager
+def _busy(writer: GroupCommitter) -> Iterator[None]:
+    """The writer busy with another job while the body queues jobs, so that they are taken
+    together (in batches of `max_batch`) once the body is done and the busy job finishes."""
     running, release = threading.Event(), threading.Event()
 
     def hold(_session: Session) -> None:
@@ -72,10 +74,17 @@ def _one_batch(writer: GroupCommitter, jobs: list[Callable[[Session], Any]]) -> 
 
     held = writer.submit(hold)
     assert running.wait(10)
-    futures = [writer.submit(job) for job in jobs]
-    release.set()
-    held.result(10)
-    return futures
+    try:
+        yield
+    finally:
+        release.set()
+        held.result(10)
+
+
+def _one_batch(writer: GroupCommitter, jobs: list[Callable[[Session], Any]]) -> list[Future[Any]]:
+    """Queue `jobs` behind a busy writer; their futures."""
+    with _busy(writer):
+        return [writer.submit(job) for job in jobs]
 
 
 def test_queued_jobs_share_one_commit(db: Database) -> None:
@@ -225,25 +234,16 @@ class _NoteKind:
 
 
 def _batched(writer: GroupCommitter, kind: Batched[str, str], bodies: list[str]) -> list[Any]:
-    """Queue one batched job per body, each from its own caller's context, behind a busy
-    writer (so that they are taken together); their answers."""
-    running, release = threading.Event(), threading.Event()
-
-    def hold(_session: Session) -> None:
-        running.set()
-        release.wait(10)
-
-    held = writer.submit(hold)
-    assert running.wait(10)
+    """Queue one batched job per body, each from its own caller's context, and a plain job,
+    behind a busy writer (so that they are taken together); the batched jobs' answers."""
 
     def submit(body: str) -> Future[str]:
         WHO.set(f"caller-{body}")
         return writer.submit_batched(kind, body)
 
-    futures = [contextvars.copy_context().run(submit, b) for b in bodies]
-    plain = writer.submit(_note("plain"))  # another kind of job in the same batch
-    release.set()
-    held.result(10)
+    with _busy(writer):
+        futures = [contextvars.copy_context().run(submit, b) for b in bodies]
+        plain = writer.submit(_note("plain"))  # another kind of job in the same batch
     plain.result(10)
     return [f.result(10) for f in futures]
 
@@ -266,17 +266,8 @@ def test_a_failed_batched_call_runs_each_job_alone(db: Database) -> None:
     notes = _NoteKind()
     writer = GroupCommitter(db)
     writer.submit(_note("taken")).result(10)
-    running, release = threading.Event(), threading.Event()
-
-    def hold(_session: Session) -> None:
-        running.set()
-        release.wait(10)
-
-    held = writer.submit(hold)
-    assert running.wait(10)
-    good, bad, other = (writer.submit_batched(notes.kind, b) for b in ("g1", "taken", "g2"))
-    release.set()
-    held.result(10)
+    with _busy(writer):
+        good, bad, other = (writer.submit_batched(notes.kind, b) for b in ("g1", "taken", "g2"))
     assert good.result(10) == "nobody:g1" and other.result(10) == "nobody:g2"
     with pytest.raises(IntegrityError):
         bad.result(10)

@@ -6,7 +6,7 @@ import contextvars
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import ColumnElement, Select, insert, or_
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +48,7 @@ from shiyu.notifications import service as notify
 from shiyu.privacy import views as personal_data_views
 
 _R = TypeVar("_R")
+_P = ParamSpec("_P")
 
 STATUS_LABELS = {
     Status.reported: "已受理",
@@ -954,23 +955,6 @@ EFFECTS: dict[str, Effect] = {
 assert EFFECTS.keys() == TABLE.keys(), "every transition needs its effect"
 
 
-def _timeline(
-    session: Session,
-    event: Event,
-    action: str,
-    before: str | None,
-    after: str,
-    actor: Actor | None,
-    *,
-    note: str,
-    data: dict[str, Any],
-    at: datetime | None = None,
-) -> None:
-    session.add(
-        Action(**_action_values(event, action, before, after, actor, note=note, data=data, at=at))
-    )
-
-
 def _action_values(
     event: Event,
     action: str,
@@ -994,6 +978,20 @@ def _action_values(
         "note": note,
         "data": data,
     }
+
+
+def _adds_action(
+    values: Callable[_P, dict[str, Any]],
+) -> Callable[Concatenate[Session, _P], None]:
+    def add(session: Session, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        session.add(Action(**values(*args, **kwargs)))
+
+    return add
+
+
+#: `_timeline(session, event, action, before, after, actor, note=, data=, at=)`: one timeline
+#: entry added to the session (`create_many` inserts a batch's first entries itself)
+_timeline = _adds_action(_action_values)
 
 
 def apply_transition(
