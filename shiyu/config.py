@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     duplicate_job_interval_seconds: int = Field(
         default=60, ge=0, description="Merged 子单 notices and band pruning; 0 disables."
     )
+    enrich_interval_seconds: int = Field(
+        default=30,
+        ge=0,
+        description="How often the reports of 12345 imports get their duplicate-search keys "
+        "and routing suggestions (suggestions only, no automatic dispatch); 0 disables.",
+    )
     reply_quality_threshold: float = Field(
         default=50, ge=0, le=100, description="Replies scoring below this are flagged."
     )

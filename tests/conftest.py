@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from shiyu.app import create_app
+from shiyu.classify.service import holder as classifier_holder
 from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.kit import watch
@@ -102,9 +103,10 @@ def db(settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def connection(db: Database) -> Iterator[Connection]:
     """Pins one connection with an open transaction; everything is rolled back afterwards.
-    The per-process caches of users, units and categories start and end empty: the rollback
-    of the outer transaction is invisible to the sessions whose commits maintain them."""
-    watch.clear_all()
+    The per-process caches of users, units and categories, and the classifier model a
+    process holds, start and end empty: the rollback of the outer transaction is invisible to
+    the sessions whose commits maintain them."""
+    _forget_per_process_state()
     conn = db.engine.connect()
     trans = conn.begin()
     db.pinned = conn
@@ -114,7 +116,12 @@ def connection(db: Database) -> Iterator[Connection]:
         db.pinned = None
         trans.rollback()
         conn.close()
-        watch.clear_all()
+        _forget_per_process_state()
+
+
+def _forget_per_process_state() -> None:
+    watch.clear_all()
+    classifier_holder.forget()
 
 
 @pytest.fixture

@@ -151,6 +151,12 @@ class ModelHolder:
     def invalidate(self) -> None:
         self._checked_at = 0.0
 
+    def forget(self) -> None:
+        """Hold no model (tests: a rolled-back activation leaves no trace in the database)."""
+        with self._lock:
+            self._model = None
+            self._checked_at = 0.0
+
     def get(self, session: Session, settings: Settings) -> LoadedModel | None:
         if time.monotonic() - self._checked_at < settings.classifier_check_seconds:
             return self._model

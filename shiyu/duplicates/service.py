@@ -202,13 +202,24 @@ def index_open_events(session: Session, settings: Settings, *, batch: int = 500)
     existed or while it was disabled. Idempotent."""
     done, after = 0, 0
     while True:
-        events = repository.open_without_bands(session, after, batch)
-        if not events:
+        indexed, after = index_batch(session, settings, after_id=after, limit=batch)
+        if not indexed:
             return done
-        flag_new_events(session, settings, events, fresh=False)
-        session.flush()
-        after = events[-1].id
-        done += len(events)
+        done += indexed
+
+
+def index_batch(
+    session: Session, settings: Settings, *, after_id: int, limit: int
+) -> tuple[int, int]:
+    """Band keys and suggestions for the first `limit` open events without band keys after
+    `after_id` (a 12345 import stores its rows without them, to keep its speed): how many,
+    and the last id looked at."""
+    events = repository.open_without_bands(session, after_id, limit)
+    if not events:
+        return 0, after_id
+    flag_new_events(session, settings, events, fresh=False)
+    session.flush()
+    return len(events), events[-1].id
 
 
 # ---------------------------------------------------------------- the dispatcher's decisions

@@ -343,26 +343,51 @@ def _dispatcher_actor() -> Actor:
     return replace(base, roles=frozenset({RoleCode.admin, RoleCode.dispatcher}))
 
 
-def on_intake_many(session: Session, settings: Settings, new: Sequence[Event]) -> None:
+def on_intake_many(
+    session: Session, settings: Settings, new: Sequence[Event], *, dispatch: bool = True
+) -> int:
     """Suggest a category and a unit for each new (flushed) event; dispatch it at once when
-    the model is confident enough. Called by `events.service.create_many` in the intake
-    transaction: the model reads the batch at once (a third of the cost of one message at a
-    time) and the suggestions go in as one statement."""
+    the model is confident enough (and `dispatch`). Called by `events.service.create_many`
+    in the intake transaction: the model reads the batch at once (a third of the cost of one
+    message at a time) and the suggestions go in as one statement. Returns how many."""
     model = classifier.active(session, settings)
     if model is None or not new:
         # no model, no suggestion: intake costs one cached check, nothing more
-        return
+        return 0
     tops = model.predict_many([(e.title, e.description) for e in new], top_k=3)
     rows = [_suggestion(session, model, event, top) for event, top in zip(new, tops, strict=True)]
-    dispatch: list[tuple[Event, dict[str, Any], Department]] = []
+    dispatched: list[tuple[Event, dict[str, Any], Department]] = []
     for event, row in zip(new, rows, strict=True):
-        dep = _auto_dispatch_to(session, settings, event, row)
+        dep = _auto_dispatch_to(session, settings, event, row) if dispatch else None
         if dep is not None:
             row["auto_dispatched"] = True
-            dispatch.append((event, row, dep))
+            dispatched.append((event, row, dep))
     session.connection().execute(insert(Suggestion), rows)
-    for event, row, dep in dispatch:
+    for event, row, dep in dispatched:
         _auto_dispatch(session, settings, event, row, dep)
+    return len(rows)
+
+
+def suggest_missing(
+    session: Session, settings: Settings, *, after_id: int, limit: int
+) -> tuple[int, int]:
+    """Suggestions for the first `limit` events after `after_id` still waiting to be accepted
+    that have none (a 12345 import stores its rows without them, to keep its speed; or no
+    model was active at intake): how many, and the last id looked at. Suggestions only: an
+    import may be a backlog of old calls, and dispatching it is a dispatcher's decision."""
+    pending = session.scalars(
+        select(Event)
+        .where(
+            Event.id > after_id,
+            Event.status == Status.reported.value,
+            ~select(Suggestion.id).where(Suggestion.event_id == Event.id).exists(),
+        )
+        .order_by(Event.id)
+        .limit(limit)
+    ).all()
+    if not pending:
+        return 0, after_id
+    return on_intake_many(session, settings, pending, dispatch=False), pending[-1].id
 
 
 def _suggestion(

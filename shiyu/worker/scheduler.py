@@ -71,6 +71,14 @@ def build(db: Database, settings: Settings) -> Scheduler:
             settings.duplicate_job_interval_seconds,
             lambda: duplicate_jobs.upkeep(db, settings),
         )
+    if settings.enrich_interval_seconds > 0:
+        from shiyu.intake import enrich
+
+        scheduler.add(
+            "intake.enrich",
+            settings.enrich_interval_seconds,
+            lambda: enrich.enrich(db, settings),
+        )
     if settings.reply_quality_interval_seconds > 0:
         from shiyu.replies import jobs as reply_jobs
 
