@@ -26,6 +26,7 @@ from shiyu.app import create_app
 from shiyu.classify.service import holder as classifier_holder
 from shiyu.config import Settings
 from shiyu.db import Database
+from shiyu.intake import enrich
 from shiyu.kit import watch
 from shiyu.migrate import upgrade
 from shiyu.models import load_all
@@ -122,6 +123,7 @@ def connection(db: Database) -> Iterator[Connection]:
 def _forget_per_process_state() -> None:
     watch.clear_all()
     classifier_holder.forget()
+    enrich.forget()
 
 
 @pytest.fixture

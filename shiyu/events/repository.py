@@ -167,6 +167,10 @@ def calendar_days(session: Session) -> Sequence[CalendarDay]:
     return session.scalars(select(CalendarDay)).all()
 
 
+def max_event_id(session: Session) -> int:
+    return session.scalar(select(func.max(Event.id))) or 0
+
+
 def allocate_event_ids(session: Session, n: int) -> list[int]:
     """Ids for `n` new events before inserting them, so their codes (which contain the id)
     go in with the rows. SQLite: the writing transaction holds the database's write lock
@@ -183,7 +187,7 @@ def allocate_event_ids(session: Session, n: int) -> list[int]:
                 {"n": n},
             )
         )
-    top = session.scalar(select(func.max(Event.id))) or 0
+    top = max_event_id(session)
     return list(range(top + 1, top + 1 + n))
 
 

@@ -54,9 +54,21 @@ def test_imported_reports_get_keys_duplicates_and_suggestions(
     # suggestions only: an import may be a backlog, a dispatcher decides
     assert not suggestion.auto_dispatched
     assert session.get(Event, school.id).status == "reported"  # type: ignore[union-attr]
-    # a second run has nothing left to do
+    # a second run has nothing left to do, and reads only the newest ids
     again = enrich.enrich(db, settings)
     assert (again.indexed, again.suggested) == (0, 0)
+    assert enrich._passed == {"index": school.id, "suggest": school.id}
+
+
+def test_reports_after_a_complete_pass_are_found(
+    client: httpx.Client, session: Session, settings: Settings, db: Database, world: World
+) -> None:
+    """A run starts near where the last complete pass ended: what came after is found."""
+    enrich.enrich(db, settings)
+    assert enrich._passed["index"] == max(e.id for e in session.scalars(select(Event)))
+    events = _import_rows(client, session, world)
+    assert enrich.enrich(db, settings).indexed == 3
+    assert all(_bands(session, e) > 0 for e in events.values())
 
 
 def test_without_a_model_only_the_keys(
