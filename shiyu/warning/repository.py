@@ -93,11 +93,12 @@ def insert_warnings(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     ins = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = (
         ins(EarlyWarning)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["kind", "unit_code", "category_code", "day"])
         .returning(EarlyWarning.id)
     )
-    return list(session.scalars(stmt))
+    # the rows as parameter sets of one cached statement, not a statement with every row in
+    # its text: building that held the interpreter for a second and more at each hourly run
+    return list(session.scalars(stmt, rows))
 
 
 def users_with_roles_at(
