@@ -224,8 +224,9 @@ def _one_setup(
     server = Server(env, tmp / f"server-{label}-{workers}.log", workers=workers)
     try:
         server.start()
+        settled = server.wait_for_jobs()
         token = login(server.base_url, GRID_WORKER, env["SHIYU_DEMO_PASSWORD"])
-        log(f"{label}, {workers} worker(s) on {server.base_url}")
+        log(f"{label}, {workers} worker(s) on {server.base_url} (jobs settled in {settled:.1f} s)")
         levels = measure_creation(
             server.base_url,
             token,
@@ -237,7 +238,12 @@ def _one_setup(
         )
     finally:
         server.stop()
-    return {"server_workers": workers, "levels": levels, "token": token}
+    return {
+        "server_workers": workers,
+        "startup_jobs_seconds": round(settled, 1),
+        "levels": levels,
+        "token": token,
+    }
 
 
 def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:

@@ -332,6 +332,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     server = Server(env, tmp / "server.log", workers=args.workers)
     try:
         server.start()
+        server.wait_for_jobs()
         log(f"  serving on {server.base_url} (pid {server.pid})")
         token = login(server.base_url, password)
         http = measure_http(server, token, args)
