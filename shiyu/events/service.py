@@ -31,6 +31,9 @@ from shiyu.events.enums import (
 from shiyu.events.models import (
     Action,
     Assignment,
+    CalendarDay,
+    Category,
+    DeadlineRule,
     Event,
     Extension,
     Whistle,
@@ -44,6 +47,7 @@ from shiyu.jurisdiction.enums import Level
 from shiyu.kit import text
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import Cipher, mask_name, mask_phone, normalise_phone
+from shiyu.kit.watch import WatchedCache
 from shiyu.notifications import service as notify
 from shiyu.privacy import views as personal_data_views
 
@@ -496,19 +500,35 @@ class Ctx:
 Effect = Callable[[Ctx], None]
 
 
+#: every dispatch computes deadlines (an automatic one with each confident report): the
+#: calendar and the limits per category and urgency are cached per process
+_calendars: WatchedCache[str, deadlines.WorkCalendar] = WatchedCache(
+    "work-calendar", (CalendarDay,), ttl=60.0
+)
+_limit_rules: WatchedCache[tuple[str | None, str], deadlines.Limits] = WatchedCache(
+    "deadline-limits", (DeadlineRule, Category), ttl=60.0
+)
+
+
 def _calendar(session: Session) -> deadlines.WorkCalendar:
-    days = repository.calendar_days(session)
-    return deadlines.WorkCalendar(
-        holidays=frozenset(d.day for d in days if not d.is_workday),
-        workdays=frozenset(d.day for d in days if d.is_workday),
-    )
+    def load() -> deadlines.WorkCalendar:
+        days = repository.calendar_days(session)
+        return deadlines.WorkCalendar(
+            holidays=frozenset(d.day for d in days if not d.is_workday),
+            workdays=frozenset(d.day for d in days if d.is_workday),
+        )
+
+    return _calendars.get_or_load(session, "calendar", load)
 
 
 def _limits(session: Session, event: Event) -> deadlines.Limits:
-    rule = repository.deadline_rule(session, event.category_code, event.urgency)
-    if rule is None:
-        return deadlines.Limits(sign_hours=2, finish_working_days=5, finish_hours=None)
-    return deadlines.Limits(rule.sign_hours, rule.finish_working_days, rule.finish_hours)
+    def load() -> deadlines.Limits:
+        rule = repository.deadline_rule(session, event.category_code, event.urgency)
+        if rule is None:
+            return deadlines.Limits(sign_hours=2, finish_working_days=5, finish_hours=None)
+        return deadlines.Limits(rule.sign_hours, rule.finish_working_days, rule.finish_hours)
+
+    return _limit_rules.get_or_load(session, (event.category_code, event.urgency), load)
 
 
 def _start_clock(ctx: Ctx) -> None:
@@ -1002,9 +1022,11 @@ def apply_transition(
     data: ActionIn,
     *,
     now: datetime | None = None,
+    flush: bool = True,
 ) -> Event:
     """Check the table, run the action's guard and effects, then write the timeline and the
-    audit record and recompute the light — all in the caller's transaction."""
+    audit record and recompute the light — all in the caller's transaction. `flush=False`
+    leaves the changes pending (several transitions in a row write the event once)."""
     transition: Transition | None = TABLE.get(data.action)
     if transition is None:
         raise UnknownAction(
@@ -1054,7 +1076,8 @@ def apply_transition(
         after={"status": event.status, **ctx.facts},
         extra={"note": note} if note else None,
     )
-    session.flush()
+    if flush:
+        session.flush()
     return event
 
 

@@ -62,12 +62,23 @@ def notify_many(
     return len(rows)
 
 
+#: every dispatch tells the lead department's handlers
+_department_users: WatchedCache[int, tuple[int, ...]] = WatchedCache(
+    "department-users", (User,), ttl=30.0
+)
+
+
 def users_of_department(session: Session, department_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(User.id).where(User.department_id == department_id, User.is_active.is_(True))
+    """Active users of the department (cached per process, cleared when users change here)."""
+
+    def load() -> tuple[int, ...]:
+        return tuple(
+            session.scalars(
+                select(User.id).where(User.department_id == department_id, User.is_active.is_(True))
+            )
         )
-    )
+
+    return list(_department_users.get_or_load(session, department_id, load))
 
 
 #: every intake tells the receiving centre's dispatchers: per set of roles, the users of

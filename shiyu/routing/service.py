@@ -363,8 +363,13 @@ def on_intake_many(
             row["auto_dispatched"] = True
             dispatched.append((event, row, dep))
     session.connection().execute(insert(Suggestion), rows)
-    for event, row, dep in dispatched:
-        _auto_dispatch(session, settings, event, row, dep)
+    if dispatched:
+        # accepted and dispatched in memory, then written once: each UPDATE of an event row
+        # adds an entry to every index of `events` (on PostgreSQL the full-text one too)
+        with session.no_autoflush:
+            for event, row, dep in dispatched:
+                _auto_dispatch(session, settings, event, row, dep)
+        session.flush()
     return len(rows)
 
 
@@ -437,6 +442,7 @@ def _auto_dispatch_to(
 def _auto_dispatch(
     session: Session, settings: Settings, event: Event, row: dict[str, Any], dep: Department
 ) -> None:
+    """Accept and dispatch the event, leaving the changes pending (the caller flushes)."""
     from shiyu.events import service as events  # late: events.service calls this module
     from shiyu.events.schemas import ActionIn
 
@@ -452,7 +458,7 @@ def _auto_dispatch(
             scope_path=event.scope_path,
             after={"category_code": row["suggested_category"], "confidence": row["confidence"]},
         )
-    events.apply_transition(session, settings, event, actor, ActionIn(action="accept"))
+    events.apply_transition(session, settings, event, actor, ActionIn(action="accept"), flush=False)
     events.apply_transition(
         session,
         settings,
@@ -463,8 +469,8 @@ def _auto_dispatch(
             lead_department_id=dep.id,
             reason=f"自动派遣：置信度 {row['confidence']:.2f}（{row['route_basis']}）",
         ),
+        flush=False,
     )
-    session.flush()
 
 
 def suggestion_view(session: Session, event_id: int) -> SuggestionRead | None:

@@ -104,6 +104,56 @@ def test_confident_suggestion_is_dispatched_automatically(
     assert dispatch.actor_name == "system" and dispatch.actor_id is None
 
 
+def test_a_batch_of_confident_reports_is_dispatched_each_written_once(
+    session: Session, settings: Settings, world: World, active_model: int
+) -> None:
+    """The group commit's batches: every confident report is accepted and dispatched, with
+    its timeline, assignment and deadlines, and its row is written by one UPDATE."""
+    from sqlalchemy import event as sa_event
+
+    from shiyu.events.models import Action, Assignment
+
+    lng, lat = world.city.centres[world.grid_a]
+    confident = settings.model_copy(update={"auto_dispatch_threshold": 0.0})
+    reports = [
+        events.NewReport(
+            IntakeData(
+                channel=Channel.hotline_12345,
+                title=SCHOOL[0],
+                description=SCHOOL[1] + "。" * i,
+                lng=lng,
+                lat=lat,
+            ),
+            None,
+        )
+        for i in range(3)
+    ]
+    updates: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("UPDATE events "):
+            updates.append(statement)
+
+    engine = session.get_bind()
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        made = events.create_many(session, confident, reports)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert len(updates) <= 3  # one per event at most (an executemany counts once)
+    for event, created in made:
+        assert created and event.status == "dispatched"
+        assert event.lead_department_id == world.dep_a.id
+        assert event.accepted_at is not None and event.finish_deadline is not None
+        actions = session.scalars(
+            select(Action.action).where(Action.event_id == event.id).order_by(Action.id)
+        ).all()
+        assert list(actions) == ["report", "accept", "dispatch"]
+        lead = session.scalars(select(Assignment).where(Assignment.event_id == event.id)).one()
+        assert lead.department_id == world.dep_a.id and lead.active
+        assert _suggestion(session, event).auto_dispatched
+
+
 def test_unsure_suggestion_waits_in_the_queue_with_the_suggestion_visible(
     client: httpx.Client, session: Session, settings: Settings, world: World, active_model: int
 ) -> None:
