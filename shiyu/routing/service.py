@@ -357,8 +357,10 @@ def on_intake_many(
     tops = model.predict_many([(e.title, e.description) for e in new], top_k=3)
     rows = [_suggestion(session, model, event, top) for event, top in zip(new, tops, strict=True)]
     dispatched: list[tuple[Event, dict[str, Any], Department]] = []
+    # the suggested units in one query (they stay in the session for the dispatches)
+    units = _departments(session, {r["suggested_department_id"] for r in rows} - {None})
     for event, row in zip(new, rows, strict=True):
-        dep = _auto_dispatch_to(session, settings, event, row) if dispatch else None
+        dep = _auto_dispatch_to(settings, event, row, units) if dispatch else None
         if dep is not None:
             row["auto_dispatched"] = True
             dispatched.append((event, row, dep))
@@ -429,13 +431,19 @@ def _suggestion(
     }
 
 
+def _departments(session: Session, ids: set[int]) -> dict[int, Department]:
+    if not ids:
+        return {}
+    return {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(ids)))}
+
+
 def _auto_dispatch_to(
-    session: Session, settings: Settings, event: Event, row: dict[str, Any]
+    settings: Settings, event: Event, row: dict[str, Any], units: dict[int, Department]
 ) -> Department | None:
     """The active unit the event is dispatched to at once, if the model is confident enough."""
     if row["confidence"] < settings.auto_dispatch_threshold or event.status != Status.reported:
         return None
-    dep = session.get(Department, row["suggested_department_id"] or 0)
+    dep = units.get(row["suggested_department_id"] or 0)
     return dep if dep is not None and dep.is_active else None
 
 
