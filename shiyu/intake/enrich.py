@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from shiyu.classify import service as classifier
 from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.duplicates import service as duplicates
@@ -87,6 +88,10 @@ def _index(db: Database, settings: Settings, batch: int, max_batches: int) -> in
 
 
 def _suggest(db: Database, settings: Settings, batch: int, max_batches: int) -> int:
+    with db.transaction(write=False) as session:
+        if classifier.active(session, settings) is None:
+            return 0  # nothing to suggest with: the events wait for a model, pass unfinished
+
     def step(session: Session, after: int) -> tuple[int, int]:
         return routing.suggest_missing(session, settings, after_id=after, limit=batch)
 

@@ -79,6 +79,12 @@ def test_without_a_model_only_the_keys(
     assert report.suggested == 0 and report.indexed >= 3
     assert session.scalar(select(func.count()).select_from(Suggestion)) == 0
     assert all(_bands(session, e) > 0 for e in events.values())
+    # a model activated later still finds them: without one the pass did not count as done
+    assert enrich._passed["suggest"] == 0
+    stored = classifier.store(session, None, "sample", model_bytes())
+    classifier.activate(session, None, stored["id"])
+    session.commit()
+    assert enrich.enrich(db, settings).suggested >= 3
 
 
 def _import_rows(client: httpx.Client, session: Session, world: World) -> dict[str, Event]:
