@@ -25,18 +25,13 @@ class UpkeepReport:
 
 
 def upkeep(db: Database, settings: Settings, *, holder: str | None = None) -> UpkeepReport:
-    holder = holder or holder_id()
-    with db.transaction() as session:
-        if not leases.acquire(session, name=LEASE, holder=holder, seconds=300):
+    with leases.held(db, name=LEASE, holder=holder or holder_id(), seconds=300) as mine:
+        if not mine:
             return UpkeepReport(ran=False)
-    report = UpkeepReport(ran=True)
-    try:
+        report = UpkeepReport(ran=True)
         with db.transaction() as session:
             report.announced = service.announce_closed_parents(session, settings)
         with db.transaction() as session:
             report.pruned = repository.prune_closed(session)
-    finally:
-        with db.transaction() as session:
-            leases.release(session, name=LEASE, holder=holder)
     log.info("duplicates.upkeep", extra={"announced": report.announced, "pruned": report.pruned})
     return report

@@ -61,17 +61,12 @@ def enrich(
     batch: int = BATCH,
     max_batches: int = MAX_BATCHES,
 ) -> EnrichReport:
-    holder = holder or holder_id()
-    with db.transaction() as session:
-        if not leases.acquire(session, name=LEASE, holder=holder, seconds=300):
+    with leases.held(db, name=LEASE, holder=holder or holder_id(), seconds=300) as mine:
+        if not mine:
             return EnrichReport(ran=False)
-    report = EnrichReport(ran=True)
-    try:
+        report = EnrichReport(ran=True)
         report.indexed = _index(db, settings, batch, max_batches)
         report.suggested = _suggest(db, settings, batch, max_batches)
-    finally:
-        with db.transaction() as session:
-            leases.release(session, name=LEASE, holder=holder)
     if report.indexed or report.suggested:
         log.info("intake.enrich", extra={"indexed": report.indexed, "suggested": report.suggested})
     return report

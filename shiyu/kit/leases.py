@@ -3,13 +3,15 @@ the lease; a crashed holder's lease simply expires."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shiyu.db import Base
+from shiyu.db import Base, Database
 from shiyu.kit.clock import utcnow
 from shiyu.kit.types import UTCDateTime
 
@@ -48,3 +50,19 @@ def release(session: Session, *, name: str, holder: str) -> None:
         .where(JobLease.name == name, JobLease.holder == holder)
         .values(expires_at=utcnow())
     )
+
+
+@contextmanager
+def held(db: Database, *, name: str, holder: str, seconds: float) -> Iterator[bool]:
+    """The lease for the body of a `with` (False: another process holds it, skip this run),
+    each step in a short transaction of its own, released at the end whatever happens."""
+    with db.transaction() as session:
+        mine = acquire(session, name=name, holder=holder, seconds=seconds)
+    if not mine:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with db.transaction() as session:
+            release(session, name=name, holder=holder)
