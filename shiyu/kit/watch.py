@@ -23,7 +23,6 @@ V = TypeVar("V")
 _DIRTY_KEY = "shiyu_watched_caches"
 #: caches whose watched objects were added to the session and not flushed yet
 _ADDED_KEY = "shiyu_watched_added"
-_MISSING = object()
 
 
 class WatchedCache(Generic[K, V]):
@@ -55,7 +54,7 @@ class WatchedCache(Generic[K, V]):
         """The cached value, or `load()` remembered (None values included). A session that
         has changed watched rows and not committed yet reads its own writes: `load()`,
         neither cached nor from the cache."""
-        if self._changed_in(session):
+        if self.changed_in(session):
             return load()
         entry = self._rows.get(key)
         if entry is not None and time.monotonic() - entry[0] < self.ttl:
@@ -65,16 +64,13 @@ class WatchedCache(Generic[K, V]):
             self.put(key, value)
         return value
 
-    def changed_in(self, session: Session) -> bool:
-        """The session changed watched rows and has not committed: `get_or_load` would load
-        (a cache of a whole table may rather read the one row it needs)."""
-        return self._changed_in(session)
-
     def clear(self) -> None:
         with self._lock:
             self._rows.clear()
 
-    def _changed_in(self, session: Session) -> bool:
+    def changed_in(self, session: Session) -> bool:
+        """The session changed watched rows and has not committed: `get_or_load` loads (a
+        cache of a whole table may rather read the one row it needs)."""
         if id(self) in session.info.get(_DIRTY_KEY, ()):
             return True  # flushed, not committed
         if id(self) in session.info.get(_ADDED_KEY, ()):

@@ -13,7 +13,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shiyu.auth.access import Actor
-from shiyu.auth.models import Role, User
 from shiyu.events.models import Category, Event
 from shiyu.jurisdiction.models import Jurisdiction
 from shiyu.kit.paths import within
@@ -99,26 +98,6 @@ def insert_warnings(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     # the rows as parameter sets of one cached statement, not a statement with every row in
     # its text: building that held the interpreter for a second and more at each hourly run
     return list(session.scalars(stmt, rows))
-
-
-def users_with_roles_at(
-    session: Session, codes: Sequence[str], roles: Sequence[str]
-) -> dict[str, list[int]]:
-    """Active users sitting on each of these units with one of these roles."""
-    found: dict[str, list[int]] = {}
-    if not codes:
-        return found
-    for user_id, code in session.execute(
-        select(User.id, User.jurisdiction_code)
-        .where(
-            User.jurisdiction_code.in_(list(codes)),
-            User.is_active.is_(True),
-            User.roles.any(Role.code.in_(list(roles))),
-        )
-        .order_by(User.id)
-    ):
-        found.setdefault(code, []).append(user_id)
-    return found
 
 
 def get_many(session: Session, ids: Sequence[int]) -> list[EarlyWarning]:

@@ -227,13 +227,12 @@ def _announce(session: Session, settings: Settings, warning_ids: list[int]) -> i
     warnings = repository.get_many(session, warning_ids)
     if not warnings:
         return 0
-    codes = {c for w in warnings for c in _path_codes(w.unit_path)}
-    staff = repository.users_with_roles_at(session, sorted(codes), settings.warning_notify_roles)
+    roles = settings.warning_notify_roles
     total = 0
     for w in sorted(warnings, key=lambda x: x.id):
         users: list[int] = []
         for code in reversed(_path_codes(w.unit_path)):
-            users = staff.get(code, [])
+            users = notify.users_at(session, code, roles)  # every unit's, in one cached read
             if users:
                 break
         total += notify.notify_users(
