@@ -28,6 +28,7 @@ from shiyu.ops.prometheus import MetricsMiddleware
 from shiyu.ops.prometheus import router as prometheus_router
 from shiyu.web import install as install_web
 from shiyu.worker.scheduler import build as build_scheduler
+from shiyu.writer_process import WriterProcess
 
 #: writing routes that wait for the group-commit writer with `await` and hold no worker thread,
 #: so the write limit (which protects the thread pool) does not apply to them
@@ -47,6 +48,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # built before the first request, not during it (generating the document takes time)
         _app.state.literal_routes = shadowed_literals(_app)
+        if isinstance(_app.state.intake_writer, WriterProcess):
+            _app.state.intake_writer.start()  # its imports now, not in the first report's time
         scheduler = build_scheduler(db, settings) if run_jobs else None
         if scheduler:
             scheduler.start()
@@ -69,7 +72,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.intake_writer = GroupCommitter(db, max_batch=settings.intake_batch_max, name="intake")
+    app.state.intake_writer = _intake_writer(settings, db)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(LiteralRouteMiddleware, api=app)
@@ -96,15 +99,21 @@ def create_app(
     return app
 
 
+def _intake_writer(settings: Settings, db: Database) -> GroupCommitter | WriterProcess:
+    if settings.intake_writer == "process":
+        return WriterProcess(settings, name="intake")
+    return GroupCommitter(db, max_batch=settings.intake_batch_max, name="intake")
+
+
 def serve_app() -> FastAPI:
     """The ASGI factory `shiyu serve` (and uvicorn --factory) runs."""
     settings = get_settings()
     configure_logging(settings.log_level, json_format=settings.log_json)
-    _warm_up()
+    warm_up()
     return create_app(settings, run_jobs=True)
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Load the Traditional → Simplified dictionaries before the first request, not during it."""
     from shiyu.kit.text import normalise
 

@@ -250,6 +250,12 @@ class Settings(BaseSettings):
         description="Reports (staff API, residents) one process stores in one transaction at "
         "most: under load they queue for one writer and commit together (group commit).",
     )
+    intake_writer: Literal["thread", "process"] = Field(
+        default="process",
+        description="Where the web process's reports are stored: `process`, a writer process "
+        "of its own (receiving requests and storing reports then use a core each); `thread`, "
+        "a thread of the web process (tests use it: they share one connection).",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -12,6 +12,7 @@ from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.errors import ShiyuError
 from shiyu.group_commit import GroupCommitter
+from shiyu.writer_process import WriterProcess
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -27,10 +28,10 @@ def get_database(request: Request) -> Database:
     return db
 
 
-async def intake_writer(request: Request) -> GroupCommitter:
+async def intake_writer(request: Request) -> GroupCommitter | WriterProcess:
     """The process's group-commit writer for reports (`shiyu.group_commit`). Async: a plain
     function dependency costs a worker thread's round trip on every report."""
-    writer: GroupCommitter = request.app.state.intake_writer
+    writer: GroupCommitter | WriterProcess = request.app.state.intake_writer
     return writer
 
 
@@ -67,7 +68,7 @@ def _audit_personal_data_views(db: Database) -> None:
         views.flush(session, log)
 
 
-IntakeWriterDep = Annotated[GroupCommitter, Depends(intake_writer)]
+IntakeWriterDep = Annotated[GroupCommitter | WriterProcess, Depends(intake_writer)]
 
 # scope="function": commit before the response is sent, so a client that got 201 can read it.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

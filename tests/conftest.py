@@ -77,6 +77,8 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "log_json": True,
         "sweep_interval_seconds": 0,
         "upload_dir": tempfile.mkdtemp(prefix="shiyu-uploads-"),
+        # the suite's servers share the test's connection: their writer is a thread of theirs
+        "intake_writer": "thread",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -59,6 +59,11 @@ def note(
     log.fields.update(fields)
 
 
+def current() -> ViewLog | None:
+    """The request's log (also when nothing was noted yet)."""
+    return _current.get()
+
+
 def pending() -> ViewLog | None:
     log = _current.get()
     return log if log is not None and log.objects else None

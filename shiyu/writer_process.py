@@ -1,0 +1,335 @@
+"""The reports' group commit in a process of its own (`SHIYU_INTAKE_WRITER=process`).
+
+One Python process runs one thread at a time. Storing a report (placing it, its search
+tokens, the duplicate search, the classifier, the audit chain, the inserts) costs more of it
+than receiving and answering the request, so with the writer thread inside the web process the
+second core of a small machine mostly idles while reports queue. Here the web process sends
+each report to a writer process, which runs the same `GroupCommitter` with the same batched
+kinds and answers every job once its batch committed: receiving requests and storing them use
+a core each.
+
+- Jobs travel as pickles over a pipe. The application's `Settings` object is never sent: it
+  becomes a reference the writer replaces with its own copy (made once, at start).
+- A job runs in the request's context as far as the services read it: its request id (audit
+  records) and its personal-data view log (the unmasked reporter shown to the reporter is
+  audited in the job's own transaction, as in the thread writer).
+- An error travels back as the exception it was, so the web process answers it as it would
+  have (a 422 names its field, a 409 its actions). An exception that cannot be pickled
+  arrives as a `RuntimeError` with its text, or as its SQLAlchemy class without the driver's.
+- Nothing is acknowledged before the commit, as in the thread writer. When the writer process
+  dies, the jobs it had not answered fail with 503 `intake.writer_lost` (their outcome is
+  unknown, as after a failed commit: clients retry with their idempotency keys), and the next
+  report starts a new writer.
+- The writer ignores Ctrl-C (the terminal sends it to the whole process group): it stops when
+  the web process closes the pipe, after the jobs already queued, so a shutdown never cuts a
+  batch in half.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import io
+import itertools
+import logging
+import multiprocessing
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import cache
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from shiyu.config import Settings
+from shiyu.errors import ServiceUnavailable
+from shiyu.group_commit import Batched
+from shiyu.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+T = TypeVar("T")
+
+#: how a pickled `Settings` is named in a job (the writer substitutes its own)
+_SETTINGS_REF = "settings"
+
+
+class WriterLost(ServiceUnavailable):
+    code = "intake.writer_lost"
+    message = "写入进程已中断，报件结果未知，请稍后用同一幂等键重试"
+
+
+@cache
+def batched_kinds() -> dict[str, Batched[Any, Any]]:
+    """Every kind of job the writer process runs, by name (imported late: the services import
+    the group commit)."""
+    from shiyu.events.service import STAFF_REPORTS
+    from shiyu.intake.resident import RESIDENT_REPORTS
+
+    return {"events.staff": STAFF_REPORTS, "intake.resident": RESIDENT_REPORTS}
+
+
+@cache
+def _kind_names() -> dict[int, str]:
+    return {id(kind): name for name, kind in batched_kinds().items()}
+
+
+# ---------------------------------------------------------------------- the wire
+
+
+class _Pickler(pickle.Pickler):
+    def persistent_id(self, obj: Any) -> str | None:
+        return _SETTINGS_REF if isinstance(obj, Settings) else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, settings: Settings | None) -> None:
+        super().__init__(io.BytesIO(data))
+        self.settings = settings
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid != _SETTINGS_REF or self.settings is None:
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return self.settings
+
+
+def dumps(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+def loads(data: bytes, settings: Settings | None = None) -> Any:
+    return _Unpickler(data, settings).load()
+
+
+def portable(exc: BaseException) -> BaseException:
+    """`exc` if it survives a pickle round trip; else the closest thing that does."""
+    try:
+        loads(dumps(exc))
+    except Exception:  # any failure to pickle means: send a stand-in
+        return _stand_in(exc)
+    return exc
+
+
+def _stand_in(exc: BaseException) -> BaseException:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):  # the driver's own exception may not pickle
+        return type(exc)(exc.statement, None, Exception(str(exc.orig)))
+    return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    kind: str
+    payload: Any
+    request_id: str | None
+    #: the request's method and path when it collects personal-data views
+    view: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    id: int
+    ok: bool
+    value: Any
+    batches: int
+
+
+# ---------------------------------------------------------------------- the web process
+
+
+@dataclass
+class _Generation:
+    """One writer process, its pipe, and the jobs it has not answered."""
+
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    pending: dict[int, Future[Any]] = field(default_factory=dict)
+    alive: bool = True
+
+
+class WriterProcess:
+    """`run_batched` / `submit_batched` as `GroupCommitter` offers them, served by a writer
+    process started at the first report."""
+
+    def __init__(self, settings: Settings, *, name: str = "intake") -> None:
+        self.settings = settings
+        self.name = name
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._current: _Generation | None = None
+        #: batches committed and jobs answered, for the metrics
+        self.batches = 0
+        self.jobs = 0
+
+    def submit_batched(self, kind: Batched[P, T], payload: P) -> Future[T]:
+        future: Future[T] = Future()
+        views = _view_log()
+        job = _Job(
+            next(self._ids),
+            _kind_names()[id(kind)],
+            payload,
+            request_id_var.get(),
+            (views.method, views.path) if views is not None else None,
+        )
+        data = dumps(job)
+        with self._lock:
+            generation = self._started()
+            generation.pending[job.id] = future
+            try:
+                generation.conn.send_bytes(data)
+            except OSError:
+                generation.pending.pop(job.id, None)
+                future.set_exception(WriterLost())
+        return future
+
+    def start(self) -> None:
+        with self._lock:
+            self._started()
+
+    async def run_batched(self, kind: Batched[P, T], payload: P) -> T:
+        return await asyncio.wrap_future(self.submit_batched(kind, payload))
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Let the writer finish what it was sent, then wait for it to stop."""
+        with self._lock:
+            generation, self._current = self._current, None
+        if generation is None:
+            return
+        with contextlib.suppress(OSError):
+            generation.conn.send_bytes(dumps(None))
+        generation.process.join(timeout)
+        if generation.process.is_alive():
+            log.warning("writer process did not stop within %.0f s; terminating it", timeout)
+            generation.process.terminate()
+            generation.process.join(5)
+
+    @property
+    def pid(self) -> int | None:
+        generation = self._current
+        return generation.process.pid if generation is not None else None
+
+    def _started(self) -> _Generation:
+        """The running writer, or a new one (called under the lock)."""
+        generation = self._current
+        if generation is not None and generation.alive:
+            return generation
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe(duplex=True)
+        process = context.Process(
+            target=writer_main, args=(self.settings, theirs, self.name), name=f"shiyu-{self.name}"
+        )
+        process.daemon = True
+        process.start()
+        theirs.close()
+        generation = self._current = _Generation(process, ours)
+        threading.Thread(
+            target=self._read, args=(generation,), name=f"{self.name}-replies", daemon=True
+        ).start()
+        return generation
+
+    def _read(self, generation: _Generation) -> None:
+        while True:
+            try:
+                reply: _Reply = loads(generation.conn.recv_bytes(), self.settings)
+            except (EOFError, OSError):
+                break
+            with self._lock:
+                future = generation.pending.pop(reply.id, None)
+                self.batches = max(self.batches, reply.batches)
+                self.jobs += 1
+            if future is None:
+                continue
+            if reply.ok:
+                future.set_result(reply.value)
+            else:
+                future.set_exception(reply.value)
+        with self._lock:  # the writer is gone: what it did not answer has an unknown outcome
+            generation.alive = False
+            lost = list(generation.pending.values())
+            generation.pending.clear()
+        if lost:
+            log.error("writer process ended with %d reports unanswered", len(lost))
+        for future in lost:
+            future.set_exception(WriterLost())
+        generation.conn.close()
+
+
+def _view_log() -> Any:
+    from shiyu.privacy import views  # late: privacy -> audit -> auth -> group commit users
+
+    return views.current()
+
+
+# ---------------------------------------------------------------------- the writer process
+
+
+def writer_main(settings: Settings, conn: Connection, name: str) -> None:
+    """The writer process: receive jobs, run them in the group commit, answer each once its
+    batch committed; stop when the pipe closes or says so."""
+    for stop in (signal.SIGINT, signal.SIGTERM):  # the pipe closing stops it (docstring)
+        signal.signal(stop, signal.SIG_IGN)
+    from shiyu.app import warm_up
+    from shiyu.db import Database
+    from shiyu.group_commit import GroupCommitter
+    from shiyu.logs import configure_logging
+    from shiyu.models import load_all
+
+    configure_logging(settings.log_level, json_format=settings.log_json)
+    load_all()
+    warm_up()
+    db = Database(settings)
+    committer = GroupCommitter(db, max_batch=settings.intake_batch_max, name=name)
+    kinds = batched_kinds()
+    send_lock = threading.Lock()
+
+    def answer(job_id: int, future: Future[Any]) -> None:
+        error = future.exception()
+        reply = (
+            _Reply(job_id, True, future.result(), committer.batches)
+            if error is None
+            else _Reply(job_id, False, portable(error), committer.batches)
+        )
+        try:
+            data = dumps(reply)
+        except Exception as exc:  # an answer that cannot travel is an error
+            data = dumps(_Reply(job_id, False, portable(exc), committer.batches))
+        with send_lock, contextlib.suppress(OSError):  # the web process may be gone
+            conn.send_bytes(data)  # (the commit stands either way)
+
+    try:
+        while True:
+            try:
+                job: _Job | None = loads(conn.recv_bytes(), settings)
+            except (EOFError, OSError):
+                break
+            if job is None:
+                break
+            context = contextvars.Context()
+            context.run(_enter_request, job)
+            future = context.run(committer.submit_batched, kinds[job.kind], job.payload)
+            future.add_done_callback(_bind(answer, job.id))
+    finally:
+        committer.close(timeout=60)
+        db.dispose()
+        conn.close()
+
+
+def _bind(fn: Callable[[int, Future[Any]], None], job_id: int) -> Callable[[Future[Any]], None]:
+    return lambda future: fn(job_id, future)
+
+
+def _enter_request(job: _Job) -> None:
+    """The request's context vars as the services read them (in a fresh context per job)."""
+    from shiyu.privacy import views
+
+    request_id_var.set(job.request_id)
+    if job.view is not None:
+        views.begin(*job.view)

@@ -1,0 +1,184 @@
+"""The reports' writer in a process of its own (`SHIYU_INTAKE_WRITER=process`, what `shiyu
+serve` runs by default), over a real `shiyu serve` and a database of its own: reports are
+stored and answered as with the thread writer (errors included), jobs keep their request's
+context, and when the writer process dies the reports it had not answered fail with 503 while
+the next ones start a new writer; under load with retries nothing acknowledged is lost and
+nothing is stored twice."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, select
+
+from shiyu.audit.models import AuditRecord
+from shiyu.config import Settings
+from shiyu.errors import InvalidInput
+from shiyu.events.models import Event
+from shiyu.writer_process import dumps, loads, portable
+from tests.conftest import TEST_SECRET
+from tests.factories.world import World
+from tests.helpers import committed_world, running_server
+from tests.test_crash_safety import _check, _grid_worker_load, _token
+
+
+def _writer_pid(server_pid: int) -> int:
+    """The writer process: the server's child started by multiprocessing's spawn (not its
+    resource tracker)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server_pid and "spawn_main" in cmdline and "resource_tracker" not in cmdline:
+            return int(entry.name)
+    raise AssertionError(f"no writer process under {server_pid}")
+
+
+def _report(base: str, token: str, world: World, **body: object) -> httpx.Response:
+    lng, lat = world.city.centres[world.grid_a]
+    return httpx.post(
+        f"{base}/api/v1/events",
+        json={"title": "井盖破损", "lng": lng, "lat": lat, **body},
+        headers={"Authorization": f"Bearer {token}", "X-Request-Id": "req-writer-0001"},
+        timeout=30,
+    )
+
+
+def test_reports_errors_and_context_go_through_the_writer_process(fresh_database: str) -> None:
+    world = committed_world(fresh_database)
+    with running_server(fresh_database, SHIYU_INTAKE_WRITER="process") as server:
+        token = _token(server.base, world.users["dispatcher"].username)
+        made = _report(server.base, token, world, reporter_phone="13800001111")
+        assert made.status_code == 201, made.text
+        code = made.json()["code"]
+        # the dispatcher sees the reporter unmasked: the view is audited in the job's own
+        # transaction, with the request's id, as the thread writer does
+        assert made.json()["reporter_phone"] == "13800001111"
+        again = _report(server.base, token, world, client_key="writer-key-0001")
+        repeat = _report(server.base, token, world, client_key="writer-key-0001")
+        assert (again.status_code, repeat.status_code) == (201, 200)
+        assert again.json()["code"] == repeat.json()["code"]
+        bad = _report(server.base, token, world, category_code="NO_SUCH")
+        assert bad.status_code == 422
+        assert bad.json()["error"]["code"] == "event.unknown_category"
+        assert bad.json()["error"]["details"][0]["loc"] == ["body", "category_code"]
+        resident = httpx.post(
+            f"{server.base}/api/v1/public/events",
+            json={"title": "路灯不亮", "reporter_phone": "13900002222", "address": "幸福路1号"},
+            timeout=30,
+        )
+        assert resident.status_code == 201, resident.text
+        assert resident.json()["code"].startswith("SY")
+        assert _writer_pid(server.proc.pid) != server.proc.pid
+    engine = create_engine(fresh_database)
+    try:
+        with engine.connect() as conn:
+            codes = set(conn.scalars(select(Event.code)))
+            actions = dict(
+                conn.execute(
+                    select(AuditRecord.action, AuditRecord.request_id).where(
+                        AuditRecord.action.in_(["event.report", "personal_data.view"]),
+                        AuditRecord.object_id == code,
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert {code, again.json()["code"], resident.json()["code"]} <= codes
+    assert actions == {"event.report": "req-writer-0001", "personal_data.view": "req-writer-0001"}
+
+
+def test_a_killed_writer_fails_its_reports_and_the_next_start_a_new_one(
+    fresh_database: str,
+) -> None:
+    world = committed_world(fresh_database)
+    with running_server(fresh_database, SHIYU_INTAKE_WRITER="process") as server:
+        token = _token(server.base, world.users["grid_worker"].username)
+        assert _report(server.base, token, world).status_code == 201
+        first = _writer_pid(server.proc.pid)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        statuses: list[int] = []
+        while time.monotonic() < deadline:
+            statuses.append(_report(server.base, token, world).status_code)
+            if statuses[-1] == 201:
+                break
+        # a report sent into the dead pipe answers 503 with a code; a later one is stored
+        assert statuses[-1] == 201, statuses
+        assert set(statuses) <= {201, 503}
+        assert _writer_pid(server.proc.pid) != first
+
+
+def test_killed_writer_under_load_loses_and_duplicates_nothing(fresh_database: str) -> None:
+    world = committed_world(fresh_database)
+    with running_server(fresh_database, SHIYU_INTAKE_WRITER="process") as server:
+        load = _grid_worker_load(server.base, world)
+        load.start()
+        load.wait_for(20)
+        os.kill(_writer_pid(server.proc.pid), signal.SIGKILL)  # batches are in flight
+        killed_at = len(load.acknowledged)
+        load.wait_for(killed_at + 20)
+        load.finish()
+    _check(fresh_database, load.acknowledged)
+
+
+def test_a_stopped_server_lets_its_writer_finish_and_exit(fresh_database: str) -> None:
+    world = committed_world(fresh_database)
+    with running_server(fresh_database, SHIYU_INTAKE_WRITER="process") as server:
+        token = _token(server.base, world.users["grid_worker"].username)
+        writer = _writer_pid(server.proc.pid)
+        results: list[int] = []
+
+        def send() -> None:
+            results.append(_report(server.base, token, world).status_code)
+
+        senders = [threading.Thread(target=send) for _ in range(8)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join()
+        assert results == [201] * 8
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{writer}").exists():
+        assert time.monotonic() < deadline, "the writer process outlived its server"
+        time.sleep(0.05)
+
+
+# ---------------------------------------------------------------------- the wire
+
+
+def test_settings_are_never_sent_and_each_side_uses_its_own() -> None:
+    ours = Settings(secret_key=TEST_SECRET, intake_batch_max=7)
+    theirs = Settings(secret_key=TEST_SECRET, intake_batch_max=9)
+    data = dumps({"settings": ours, "n": 1})
+    assert TEST_SECRET.encode() not in data
+    assert loads(data, theirs)["settings"] is theirs
+    with pytest.raises(pickle.UnpicklingError):
+        loads(data)  # a side without settings cannot make one up
+
+
+class _Unpicklable(Exception):
+    def __init__(self, a: int, b: int) -> None:  # pickle calls it with one argument
+        super().__init__(f"{a}/{b}")
+
+
+def test_errors_travel_as_themselves_or_as_their_text() -> None:
+    error = InvalidInput("事件分类不存在", code="event.unknown_category", details=[{"loc": ["x"]}])
+    back = loads(dumps(portable(error)))
+    assert isinstance(back, InvalidInput)
+    assert (back.code, back.details, back.status_code) == (error.code, error.details, 422)
+    stand_in = loads(dumps(portable(_Unpicklable(1, 2))))
+    assert isinstance(stand_in, RuntimeError)
+    assert "_Unpicklable" in str(stand_in) and "1/2" in str(stand_in)
