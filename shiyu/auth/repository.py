@@ -121,8 +121,17 @@ def departments_readable_by(actor: Actor) -> Select[Department]:
     )
 
 
+def readable(actor: Actor, department: Department) -> bool:
+    """`departments_readable_by` for one department already loaded."""
+    area, scope = department.area_path, actor.scope_path
+    return area.startswith(scope) or scope.startswith(area)
+
+
 def get_readable_department(session: Session, actor: Actor, dep_id: int) -> Department | None:
-    return session.scalars(departments_readable_by(actor).where(Department.id == dep_id)).first()
+    # by primary key: no query when the session holds it already (a batch of dispatches
+    # asks for the same few departments again and again)
+    department = session.get(Department, dep_id)
+    return department if department is not None and readable(actor, department) else None
 
 
 def get_department(session: Session, dep_id: int) -> Department | None:

@@ -60,17 +60,16 @@ class Bands:
 def insert_bands(session: Session, bands: Sequence[Bands]) -> None:
     """Every event's keys in one Core insert on the session's connection (the ORM's bulk
     path costs more than the rows)."""
-    rows = [
-        {
+    rows: list[dict[str, Any]] = []
+    for b in bands:
+        # one event's keys share its place and time: the row but for its key, made once
+        common = {
             "event_id": b.event_id,
-            "key": k,
             "reported_at": b.reported_at,
             "cell": cells.cell_of(b.near.lng, b.near.lat),
             "grid_code": b.near.grid_code,
         }
-        for b in bands
-        for k in set(b.keys)
-    ]
+        rows.extend({**common, "key": k} for k in set(b.keys))
     if rows:
         session.connection().execute(insert(DuplicateBand), rows)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -107,18 +108,22 @@ def _near(event: Event, settings: Settings) -> repository.Near:
 
 @dataclass(frozen=True)
 class _Text:
-    """A new event's shingles and band keys."""
+    """A new event's band keys, and its shingles (only read to score the events it hits)."""
 
     event: Event
-    items: frozenset[str]
     keys: list[int]
 
+    @cached_property
+    def items(self) -> frozenset[str]:
+        return similarity.shingles(similarity.clean(self.event.title, self.event.description))
 
-def _text_of(event: Event) -> _Text | None:
-    items = similarity.shingles(similarity.clean(event.title, event.description))
-    if not items:
-        return None
-    return _Text(event, items, similarity.band_keys(similarity.signature(items)))
+
+def _text_of(event: Event, keys: Sequence[int] | None = None) -> _Text | None:
+    """`keys`: the band keys of the event's text when the caller computed them already
+    (`events.service.prepare`)."""
+    if keys is None:
+        keys = similarity.keys_for(similarity.clean(event.title, event.description))
+    return _Text(event, list(keys)) if keys else None
 
 
 def _hits(session: Session, settings: Settings, text: _Text, later: set[int]) -> list[int]:
@@ -138,14 +143,25 @@ def _hits(session: Session, settings: Settings, text: _Text, later: set[int]) ->
 
 
 def flag_new_events(
-    session: Session, settings: Settings, new: Sequence[Event], *, fresh: bool = True
+    session: Session,
+    settings: Settings,
+    new: Sequence[Event],
+    *,
+    fresh: bool = True,
+    band_keys: Sequence[Sequence[int]] | None = None,
 ) -> list[DuplicateCandidate]:
     """Intake hook for flushed events (one report, or a batch of them): store their band keys
     and suggestions, and tell each receiving centre's dispatchers when there are any.
-    `fresh`: created in this transaction (no decisions about them can exist yet)."""
+    `fresh`: created in this transaction (no decisions about them can exist yet).
+    `band_keys`: each event's keys, in order, when the caller computed them already."""
     if not settings.duplicate_enabled:
         return []
-    texts = [t for e in new if e.id is not None and (t := _text_of(e)) is not None]
+    given: Sequence[Sequence[int] | None] = [None] * len(new) if band_keys is None else band_keys
+    texts = [
+        t
+        for e, keys in zip(new, given, strict=True)
+        if e.id is not None and (t := _text_of(e, keys)) is not None
+    ]
     if not texts:
         return []
     repository.insert_bands(

@@ -192,7 +192,7 @@ async def create_event(
         external_id=key,
     )
     read, created = await writer.run_batched(
-        service.STAFF_REPORTS, service.StaffReport(settings, data, actor)
+        service.STAFF_REPORTS, service.StaffReport(settings, data, actor, service.prepare(data))
     )
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -17,6 +17,7 @@ from shiyu.auth import service as auth_service
 from shiyu.auth.access import Actor
 from shiyu.auth.enums import RoleCode
 from shiyu.config import Settings
+from shiyu.duplicates import similarity
 from shiyu.errors import Conflict, Forbidden, InvalidInput, NotFound, ShiyuError
 from shiyu.events import deadlines, repository, search
 from shiyu.events.enums import (
@@ -114,12 +115,38 @@ def _search_text(*parts: str | None) -> str:
     return search.document_text(*parts)
 
 
-def _place(session: Session, settings: Settings, data: IntakeData) -> tuple[str | None, str, str]:
+@dataclass(frozen=True)
+class Prepared:
+    """What storing a report computes from its text alone: normalised fields, search tokens
+    and duplicate-search band keys. The API computes it before the report queues for the
+    writer, so a writer process (`shiyu.writer_process`) spends its time on the database."""
+
+    title: str
+    description: str
+    address: str
+    search_text: str
+    band_keys: tuple[int, ...]
+
+
+def prepare(data: IntakeData) -> Prepared:
+    title = text.normalise(data.title)[:200] or data.title.strip()[:200]
+    description = text.normalise(data.description)
+    return Prepared(
+        title=title,
+        description=description,
+        address=text.normalise(data.address)[:300],
+        search_text=_search_text(data.title, data.description, data.address),
+        band_keys=tuple(similarity.keys_for(similarity.clean(title, description))),
+    )
+
+
+def _place(
+    session: Session, settings: Settings, data: IntakeData, located: str | None
+) -> tuple[str | None, str, str]:
     """(grid code, scope path, owner code). The owner (首接负责) is the community centre of
-    the grid, unless the intake names the receiving unit; without a place, the city."""
-    grid_code = data.grid_code
-    if grid_code is None and data.lng is not None and data.lat is not None:
-        grid_code = jurisdictions.locate_grid_code(session, settings, lng=data.lng, lat=data.lat)
+    the grid, unless the intake names the receiving unit; without a place, the city.
+    `located`: the grid of the report's point (`_located`)."""
+    grid_code = data.grid_code or located
     grid = jurisdictions.unit_info(session, grid_code) if grid_code else None
     if grid_code and grid is None:
         raise InvalidInput(
@@ -137,6 +164,26 @@ def _place(session: Session, settings: Settings, data: IntakeData) -> tuple[str 
     return grid_code, (grid.path if grid else owner.path), owner.code
 
 
+def _located(
+    session: Session, settings: Settings, reports: Sequence[NewReport]
+) -> list[str | None]:
+    """The grid of each report's point, when it has one and names no grid: one look-up of
+    the grid index for the whole batch."""
+    wanted: list[int] = []
+    points: list[tuple[float, float]] = []
+    for i, report in enumerate(reports):
+        data = report.data
+        if data.grid_code is None and data.lng is not None and data.lat is not None:
+            wanted.append(i)
+            points.append((data.lng, data.lat))
+    located: list[str | None] = [None] * len(reports)
+    if wanted:
+        codes = jurisdictions.locate_grid_codes(session, settings, points)
+        for i, code in zip(wanted, codes, strict=True):
+            located[i] = code
+    return located
+
+
 def intake_receipt(code: str) -> str:
     """The SMS every resident, hotline and Open311 intake sends: the code to follow it by."""
     return f"【市域治理】您反映的问题已受理，编号{code}，可凭编号和手机号查询进度。"
@@ -150,6 +197,8 @@ class NewReport:
     data: IntakeData
     actor: Actor | None
     context: contextvars.Context | None = None
+    #: `prepare(data)`, when the caller computed it already
+    prepared: Prepared | None = None
 
     def run(self, fn: Callable[..., _R], *args: Any) -> _R:
         return fn(*args) if self.context is None else self.context.run(fn, *args)
@@ -177,8 +226,10 @@ def create_many(
     caller retries them one by one)."""
     out: list[tuple[Event, bool] | None] = [None] * len(reports)
     fresh: list[tuple[int, Event, str | None]] = []
+    band_keys: list[tuple[int, ...]] = []
     first_of: dict[tuple[str, str], int] = {}
     repeats: list[tuple[int, int]] = []
+    located = _located(session, settings, reports)
     for i, report in enumerate(reports):
         source, external_id = report.data.source, report.data.external_id
         if source and external_id:
@@ -191,8 +242,12 @@ def create_many(
                 out[i] = (existing, False)
                 continue
             first_of[key] = i
-        event, phone = report.run(_new_event, session, settings, report.data, report.actor)
+        prepared = report.prepared or prepare(report.data)
+        event, phone = report.run(
+            _new_event, session, settings, report.data, report.actor, prepared, located[i]
+        )
         fresh.append((i, event, phone))
+        band_keys.append(prepared.band_keys)
         out[i] = (event, True)
     events = [event for _, event, _ in fresh]
     # the ids first, so the codes (which hold them) go in with the rows: no UPDATE
@@ -210,7 +265,7 @@ def create_many(
     _announce(session, [(event, phone) for _, event, phone in fresh])
     from shiyu.duplicates import service as duplicates  # late: it builds on this module
 
-    duplicates.flag_new_events(session, settings, events)
+    duplicates.flag_new_events(session, settings, events, band_keys=band_keys)
     from shiyu.routing import service as routing  # late: routing calls back into this module
 
     routing.on_intake_many(session, settings, events)  # suggestions; auto-dispatch if confident
@@ -222,7 +277,12 @@ def create_many(
 
 
 def _new_event(
-    session: Session, settings: Settings, data: IntakeData, actor: Actor | None
+    session: Session,
+    settings: Settings,
+    data: IntakeData,
+    actor: Actor | None,
+    ready: Prepared,
+    located: str | None,
 ) -> tuple[Event, str | None]:
     """The event of a report, validated and placed, not yet added; and the reporter's phone
     in clear (for the receipt)."""
@@ -232,7 +292,7 @@ def _new_event(
             code="event.unknown_category",
             details=[{"loc": ["body", "category_code"], "msg": "unknown category"}],
         )
-    grid_code, scope_path, owner_code = _place(session, settings, data)
+    grid_code, scope_path, owner_code = _place(session, settings, data, located)
     owner = jurisdictions.unit_info(session, owner_code)
     assert owner is not None
     cipher = cipher_for(settings)
@@ -241,14 +301,14 @@ def _new_event(
         channel=data.channel.value,
         source=data.source,
         external_id=data.external_id,
-        title=text.normalise(data.title)[:200] or data.title.strip()[:200],
-        description=text.normalise(data.description),
+        title=ready.title,
+        description=ready.description,
         category_code=data.category_code,
         appeal_kind=data.appeal_kind.value if data.appeal_kind else None,
         urgency=data.urgency.value,
         lng=data.lng,
         lat=data.lat,
-        address=text.normalise(data.address)[:300],
+        address=ready.address,
         grid_code=grid_code,
         scope_path=scope_path,
         owner_code=owner.code,
@@ -260,7 +320,7 @@ def _new_event(
         status=Status.reported.value,
         light=Light.none.value,
         reported_at=data.reported_at or utcnow(),
-        search_text=_search_text(data.title, data.description, data.address),
+        search_text=ready.search_text,
     )
     return event, phone
 
@@ -375,6 +435,7 @@ class StaffReport:
     settings: Settings
     data: IntakeData
     actor: Actor
+    prepared: Prepared | None = None
 
 
 def _staff_report(session: Session, job: StaffReport) -> tuple[dict[str, Any], bool]:
@@ -385,7 +446,9 @@ def _staff_reports(
     session: Session, entries: Sequence[Entry[StaffReport]]
 ) -> list[tuple[dict[str, Any], bool]]:
     settings = entries[0].payload.settings
-    reports = [NewReport(e.payload.data, e.payload.actor, e.context) for e in entries]
+    reports = [
+        NewReport(e.payload.data, e.payload.actor, e.context, e.payload.prepared) for e in entries
+    ]
     made = create_many(session, settings, reports)
     return [
         report.run(_answer, session, settings, event, e.payload.actor, created)
@@ -594,7 +657,13 @@ def _department(ctx: Ctx, dep_id: int, field: str) -> int:
 
 def _set_assignments(ctx: Ctx, lead_id: int, assist_ids: list[int]) -> None:
     session, event = ctx.session, ctx.event
-    current = {a.department_id: a for a in repository.assignments(session, event.id)}
+    # an event gets its first assignments here, with its lead unit (never unset again): one
+    # without a lead has none to read (a batch of new events dispatched saves a query each)
+    current = (
+        {a.department_id: a for a in repository.assignments(session, event.id)}
+        if event.lead_department_id is not None
+        else {}
+    )
     for old in current.values():
         old.active = False
     for dep_id, role in [(lead_id, AssignmentRole.lead)] + [

@@ -175,6 +175,13 @@ def locate_grid_code(session: Session, settings: Settings, *, lng: float, lat: f
     return _index(session, settings).locate(lng, lat)
 
 
+def locate_grid_codes(
+    session: Session, settings: Settings, points: list[tuple[float, float]]
+) -> list[str | None]:
+    """`locate_grid_code` for many points in one index query."""
+    return _index(session, settings).locate_many(np.asarray(points, dtype=float))
+
+
 def locate_batch(
     session: Session, settings: Settings, points: list[tuple[float, float]]
 ) -> LocateBatchOut:
