@@ -35,7 +35,7 @@ async def report(request: Request, writer: IntakeWriterDep, body: ResidentReport
     """A resident reports a problem; the answer carries the event code to follow it."""
     settings = request_settings(request)
     code, state = await writer.run_batched(
-        resident.RESIDENT_REPORTS, resident.ResidentJob(settings, body)
+        resident.RESIDENT_REPORTS, resident.ResidentJob.of(settings, body)
     )
     return {
         "code": code,

@@ -114,6 +114,12 @@ class ResidentJob:
 
     settings: Settings
     data: ResidentReport
+    #: `events.prepare` of the report, computed before it queued (None: by the writer)
+    prepared: events.Prepared | None = None
+
+    @classmethod
+    def of(cls, settings: Settings, data: ResidentReport) -> ResidentJob:
+        return cls(settings, data, events.prepare(_intake_data(data)))
 
 
 def _receipt(session: Session, job: ResidentJob) -> tuple[str, str]:
@@ -140,7 +146,10 @@ def _receipts(session: Session, entries: Sequence[Entry[ResidentJob]]) -> list[t
     made = events.create_many(
         session,
         settings,
-        [events.NewReport(_intake_data(e.payload.data), None, e.context) for e in entries],
+        [
+            events.NewReport(_intake_data(e.payload.data), None, e.context, e.payload.prepared)
+            for e in entries
+        ],
     )
     return [(event.code or "", event.status) for event, _ in made]
 
