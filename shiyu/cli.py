@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -86,6 +87,9 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    if settings.intake_writer == "auto":  # the web processes read it from their environment
+        os.environ["SHIYU_INTAKE_WRITER"] = "process" if workers == 1 else "thread"
+        get_settings.cache_clear()
     uvicorn.run(
         "shiyu.app:serve_app",
         factory=True,

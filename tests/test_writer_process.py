@@ -100,6 +100,12 @@ def test_reports_errors_and_context_go_through_the_writer_process(fresh_database
     assert actions == {"event.report": "req-writer-0001", "personal_data.view": "req-writer-0001"}
 
 
+def test_one_web_process_gets_a_writer_process_by_default(fresh_database: str) -> None:
+    """`SHIYU_INTAKE_WRITER=auto` (the default): `shiyu serve` with one web process."""
+    with running_server(fresh_database) as server:
+        assert _writer_pid(server.proc.pid) != server.proc.pid
+
+
 def test_a_killed_writer_fails_its_reports_and_the_next_start_a_new_one(
     fresh_database: str,
 ) -> None:
