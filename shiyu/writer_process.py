@@ -153,11 +153,14 @@ class _Generation:
     conn: Connection
     pending: dict[int, Future[Any]] = field(default_factory=dict)
     alive: bool = True
+    #: batches this writer had committed at its last answer (each writer counts from 0)
+    batches: int = 0
 
 
 class WriterProcess:
     """`run_batched` / `submit_batched` as `GroupCommitter` offers them, served by a writer
-    process started at the first report."""
+    process started with the application (`start`), or again at the next report after one
+    died."""
 
     def __init__(self, settings: Settings, *, name: str = "intake") -> None:
         self.settings = settings
@@ -211,11 +214,6 @@ class WriterProcess:
             generation.process.terminate()
             generation.process.join(5)
 
-    @property
-    def pid(self) -> int | None:
-        generation = self._current
-        return generation.process.pid if generation is not None else None
-
     def _started(self) -> _Generation:
         """The running writer, or a new one (called under the lock)."""
         generation = self._current
@@ -243,7 +241,9 @@ class WriterProcess:
                 break
             with self._lock:
                 future = generation.pending.pop(reply.id, None)
-                self.batches = max(self.batches, reply.batches)
+                # a counter for the metrics: it goes on from where the last writer stopped
+                self.batches += max(0, reply.batches - generation.batches)
+                generation.batches = max(generation.batches, reply.batches)
                 self.jobs += 1
             if future is None:
                 continue

@@ -46,6 +46,12 @@ def _writer_pid(server_pid: int) -> int:
     raise AssertionError(f"no writer process under {server_pid}")
 
 
+def _counter(base: str, name: str) -> float:
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    [value] = [line.split()[1] for line in text.splitlines() if line.startswith(f"{name} ")]
+    return float(value)
+
+
 def _report(base: str, token: str, world: World, **body: object) -> httpx.Response:
     lng, lat = world.city.centres[world.grid_a]
     return httpx.post(
@@ -125,6 +131,9 @@ def test_a_killed_writer_fails_its_reports_and_the_next_start_a_new_one(
         assert statuses[-1] == 201, statuses
         assert set(statuses) <= {201, 503}
         assert _writer_pid(server.proc.pid) != first
+        # the counters go on across writers: two reports stored, each in its own transaction
+        assert _counter(server.base, "shiyu_intake_reports_total") >= 2
+        assert _counter(server.base, "shiyu_intake_batches_total") >= 2
 
 
 def test_killed_writer_under_load_loses_and_duplicates_nothing(fresh_database: str) -> None:
