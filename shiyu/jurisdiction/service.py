@@ -185,7 +185,7 @@ def locate_grid_codes(
 def locate_batch(
     session: Session, settings: Settings, points: list[tuple[float, float]]
 ) -> LocateBatchOut:
-    codes = _index(session, settings).locate_many(np.asarray(points, dtype=float))
+    codes = locate_grid_codes(session, settings, points)
     located = sum(c is not None for c in codes)
     return LocateBatchOut(grid_codes=codes, located=located, missing=len(codes) - located)
 
