@@ -480,7 +480,7 @@ def search_condition(terms: Sequence[str], dialect: str) -> ColumnElement[bool]:
         matched = Event.__table__.alias("search_matched")
         # the same expression as the index, or PostgreSQL will not use it
         config: ColumnElement[Any] = literal_column("'simple'::regconfig")
-        query = func.plainto_tsquery(config, literal(" ".join(terms)))
+        query = func.to_tsquery(config, literal(search.tsquery(terms)))
         vector = func.to_tsvector(config, matched.c.search_text)
         ids = (
             select(matched.c.id)
@@ -489,9 +489,14 @@ def search_condition(terms: Sequence[str], dialect: str) -> ColumnElement[bool]:
             .prefix_with("MATERIALIZED")
         )
         return Event.id.in_(select(ids.c.id))
-    # any other database: no index, but the same meaning (whole tokens)
+    # any other database: no index, but the same meaning (whole tokens, or their beginnings)
     padded = literal(" ") + Event.search_text + literal(" ")
-    return and_(*(padded.contains(f" {term} ", autoescape=True) for term in terms))
+    return and_(
+        *(
+            padded.contains(f" {term}" if search.is_prefix(term) else f" {term} ", autoescape=True)
+            for term in terms
+        )
+    )
 
 
 def count(session: Session, stmt: Select[Event], flt: ListFilter, *, now: datetime) -> int:

@@ -1,4 +1,4 @@
-"""Chinese full-text search: character and bigram tokens stored in `events.search_text`.
+"""Chinese full-text search: bigram tokens stored in `events.search_text`.
 
 Neither SQLite's FTS5 nor PostgreSQL's text search segments Chinese, so the application does
 it: every event stores its title, description and address as a space-separated list of
@@ -6,11 +6,15 @@ tokens, and both databases only split that list on spaces (FTS5 `unicode61`, Pos
 `to_tsvector('simple', ...)`). A query goes through the same normalisation; its terms must all
 be present (AND).
 
-- Runs of Chinese are indexed as their characters and overlapping bigrams (人行道 → 人, 行,
-  道, 人行, 行道), as CJK analyzers in search engines do; runs of ASCII letters or digits stay
-  whole. A query of two or more Chinese characters asks for all its bigrams, a one-character
-  query for the character, so every text that contains the query as written is found, with
-  no dependence on how a word segmenter would cut the phrase in the document.
+- Runs of Chinese are indexed as their overlapping bigrams and their last character (人行道 →
+  人行, 行道, 道), as CJK analyzers in search engines do; runs of ASCII letters or digits stay
+  whole. A query of two or more Chinese characters asks for all its bigrams. A one-character
+  query is a prefix term: every occurrence of a character starts a bigram or ends its run, so
+  the tokens beginning with it find exactly the texts that contain it. Every text that
+  contains the query as written is found, with no dependence on how a word segmenter would cut
+  the phrase in the document.
+- Indexing every character as well (as until revision 0016) made a third more tokens, and the
+  index's upkeep is the largest single cost of storing a report.
 - This replaced jieba word segmentation (0.7–4 ms a row, which capped bulk imports), and costs
   tens of microseconds a row.
 - Text is NFKC-normalised (full-width letters and digits become half-width) and lower-cased;
@@ -21,7 +25,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 # runs of ASCII letters/digits, or of other letters (Chinese); punctuation and spaces drop out,
 # and mixed tokens such as "5号楼" are split the same way for documents and queries
@@ -29,6 +36,7 @@ _PIECE = re.compile(r"[0-9a-z]+|[^\W\d_a-z]+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 #: a query may not ask for more words than this (each adds a condition to the search)
 MAX_QUERY_TERMS = 16
+_RETOKENISE_BATCH = 2000
 
 
 def normalise(text: str) -> str:
@@ -36,10 +44,10 @@ def normalise(text: str) -> str:
 
 
 def _grams(piece: str) -> list[str]:
-    """A run of Chinese gives its characters and bigrams; anything else stays whole."""
+    """A run of Chinese gives its bigrams and its last character; anything else stays whole."""
     if not _CJK.match(piece):
         return [piece]
-    return [*piece, *(piece[i : i + 2] for i in range(len(piece) - 1))]
+    return [*(piece[i : i + 2] for i in range(len(piece) - 1)), piece[-1]]
 
 
 def document_text(*parts: str | None) -> str:
@@ -53,7 +61,8 @@ def document_text(*parts: str | None) -> str:
 
 def query_terms(query: str) -> list[str]:
     """The terms a query asks for, in order, without duplicates (at most MAX_QUERY_TERMS):
-    the bigrams of each Chinese run (its character if it is one long) and each other run."""
+    the bigrams of each Chinese run (its character if it is one long: see `is_prefix`) and
+    each other run."""
     terms: dict[str, None] = {}
     for piece in _PIECE.findall(normalise(query)):
         if _CJK.match(piece) and len(piece) > 1:
@@ -63,7 +72,63 @@ def query_terms(query: str) -> list[str]:
     return list(terms)[:MAX_QUERY_TERMS]
 
 
+def is_prefix(term: str) -> bool:
+    """A single Chinese character matches the tokens that begin with it (module docstring)."""
+    return len(term) == 1 and _CJK.match(term) is not None
+
+
 def fts5_match(terms: Iterable[str]) -> str:
     """An FTS5 MATCH expression requiring every term; each term is a quoted string, so FTS5
     operators typed by users (AND, NOT, *, column filters) are plain text."""
-    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    return " ".join(
+        '"' + term.replace('"', '""') + '"' + ("*" if is_prefix(term) else "") for term in terms
+    )
+
+
+def tsquery(terms: Iterable[str]) -> str:
+    """A PostgreSQL `to_tsquery` text requiring every term, each a quoted lexeme (so the
+    operators & | ! ( ) : typed by users are plain text)."""
+    return " & ".join(
+        "'"
+        + term.replace("\\", "\\\\").replace("'", "''")
+        + "'"
+        + (":*" if is_prefix(term) else "")
+        for term in terms
+    )
+
+
+def retokenise(conn: Connection, tokens: Callable[..., str] = document_text) -> None:
+    """Store every event's tokens (`tokens(title, description, address)`) again, for a
+    migration that changed them (in batches; on SQLite the update trigger keeps FTS5 in step,
+    on PostgreSQL the GIN index is over an expression of the column)."""
+    events = sa.table(
+        "events",
+        sa.column("id", sa.Integer),
+        sa.column("title", sa.String),
+        sa.column("description", sa.Text),
+        sa.column("address", sa.String),
+        sa.column("search_text", sa.Text),
+    )
+    update = (
+        events.update()
+        .where(events.c.id == sa.bindparam("event_id"))
+        .values(search_text=sa.bindparam("tokens"))
+    )
+    after = 0
+    while True:
+        rows = conn.execute(
+            sa.select(events.c.id, events.c.title, events.c.description, events.c.address)
+            .where(events.c.id > after)
+            .order_by(events.c.id)
+            .limit(_RETOKENISE_BATCH)
+        ).all()
+        if not rows:
+            return
+        conn.execute(
+            update,
+            [
+                {"event_id": i, "tokens": tokens(title, description, address)}
+                for i, title, description, address in rows
+            ],
+        )
+        after = rows[-1][0]

@@ -16,17 +16,29 @@ from tests.factories.world import World
 
 
 class TestTokens:
-    def test_document_holds_characters_and_bigrams(self) -> None:
+    def test_document_holds_bigrams_and_the_last_character_of_a_run(self) -> None:
         tokens = search.document_text("人行道井盖缺失", "5号楼").split()
         assert {"人行", "行道", "道井", "井盖", "盖缺", "缺失"} <= set(tokens)
-        assert {"人", "井", "盖", "5", "号楼"} <= set(tokens)
-        assert "人行道" not in tokens
+        assert {"失", "5", "号楼", "楼"} <= set(tokens)
+        # a character inside a run is found through the bigram it begins
+        assert not {"人", "井", "盖", "号", "人行道"} & set(tokens)
         assert len(tokens) == len(set(tokens))
+        assert search.document_text("路") == "路"
 
     def test_query_asks_for_every_bigram_of_a_phrase(self) -> None:
         assert search.query_terms("人行道") == ["人行", "行道"]
         assert search.query_terms("路") == ["路"]
         assert search.query_terms("ktv噪音") == ["ktv", "噪音"]
+
+    def test_one_chinese_character_is_a_prefix_term(self) -> None:
+        assert [search.is_prefix(t) for t in ["路", "井盖", "5", "k"]] == [
+            True,
+            False,
+            False,
+            False,
+        ]
+        assert search.fts5_match(["路", "井盖", "5"]) == '"路"* "井盖" "5"'
+        assert search.tsquery(["路", "井盖", "a'b", "c\\"]) == "'路':* & '井盖' & 'a''b' & 'c\\\\'"
 
     def test_full_width_and_case_are_normalised(self) -> None:
         assert "abc" in search.document_text("ＡＢＣ小区").split()
@@ -80,6 +92,11 @@ class TestSearchApi:
             ("和平路 路灯", ["路灯不亮"]),  # every term must match
             ("井盖 路灯", []),
             ("路", ["人行道井盖缺失", "路灯不亮"]),  # one character
+            ("井", ["人行道井盖缺失"]),  # inside a run: the bigram it begins
+            ("民", ["噪音扰民"]),  # the end of a run
+            ("楼 噪", ["噪音扰民"]),
+            ("灯", ["路灯不亮"]),
+            ("亮 井", []),
             ("ktv", ["噪音扰民"]),  # full-width, upper case in the text
             ("ＫＴＶ 5号楼", ["噪音扰民"]),
             ("停车", []),
@@ -135,6 +152,22 @@ class TestSearchApi:
         headers = world.headers(client, "dispatcher")
         assert _search(client, headers, "广场舞") == ["噪音扰民"]
         assert _search(client, headers, "ktv") == []
+
+    def test_retokenising_stores_todays_tokens(
+        self, client: httpx.Client, world: World, session: Session, texts: dict[str, Event]
+    ) -> None:
+        """What a migration that changes the tokens runs; the index follows on both
+        databases."""
+        event = texts["路灯不亮"]
+        event.search_text = "stale"
+        session.flush()
+        search.retokenise(session.connection())
+        session.commit()
+        session.refresh(event)
+        assert event.search_text == search.document_text(
+            event.title, event.description, event.address
+        )
+        assert _search(client, world.headers(client, "dispatcher"), "夜间") == ["路灯不亮"]
 
     def test_pages_of_a_search(
         self, client: httpx.Client, session: Session, settings: Settings, world: World

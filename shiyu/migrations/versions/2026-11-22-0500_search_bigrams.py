@@ -11,7 +11,6 @@ keeps the FTS5 index in step; on PostgreSQL the GIN index is over an expression 
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0012searchgrams"
@@ -19,41 +18,11 @@ down_revision = "0007search"
 branch_labels = None
 depends_on = None
 
-BATCH = 2000
-
 
 def upgrade() -> None:
-    from shiyu.events.search import document_text
+    from shiyu.events.search import retokenise
 
-    conn = op.get_bind()
-    events = sa.table(
-        "events",
-        sa.column("id", sa.Integer),
-        sa.column("title", sa.String),
-        sa.column("description", sa.Text),
-        sa.column("address", sa.String),
-        sa.column("search_text", sa.Text),
-    )
-    after = 0
-    while True:
-        rows = conn.execute(
-            sa.select(events.c.id, events.c.title, events.c.description, events.c.address)
-            .where(events.c.id > after)
-            .order_by(events.c.id)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            return
-        conn.execute(
-            events.update()
-            .where(events.c.id == sa.bindparam("event_id"))
-            .values(search_text=sa.bindparam("tokens")),
-            [
-                {"event_id": i, "tokens": document_text(title, description, address)}
-                for i, title, description, address in rows
-            ],
-        )
-        after = rows[-1][0]
+    retokenise(op.get_bind())
 
 
 def downgrade() -> None:
