@@ -160,6 +160,7 @@ def _measure(db: Database, settings: Settings, actor: Actor) -> dict[str, Any]:
         "q=井盖 (about 1/9 of events)": repository.ListFilter(q="井盖"),
         "q=解放路 井盖 缺失 (AND, about 1/650)": repository.ListFilter(q="解放路 井盖 缺失"),
         "q=不存在的词": repository.ListFilter(q="地铁"),
+        "q=灯 (one character: a prefix term, about 1/9)": repository.ListFilter(q="灯"),
         "q=井盖 + status + urgency": repository.ListFilter(
             q="井盖", status=["dispatched"], urgency="urgent"
         ),
