@@ -46,27 +46,10 @@ PG_INDEX = (
 
 
 def _retokenise() -> None:
-    """Events stored before this revision hold plain text: store their jieba tokens."""
-    from shiyu.events.search import document_text
+    """Events stored before this revision hold plain text: store their tokens."""
+    from shiyu.events.search import retokenise
 
-    conn = op.get_bind()
-    events = sa.table(
-        "events",
-        sa.column("id", sa.Integer),
-        sa.column("title", sa.String),
-        sa.column("description", sa.Text),
-        sa.column("address", sa.String),
-        sa.column("search_text", sa.Text),
-    )
-    rows = conn.execute(
-        sa.select(events.c.id, events.c.title, events.c.description, events.c.address)
-    ).all()
-    for event_id, title, description, address in rows:
-        conn.execute(
-            events.update()
-            .where(events.c.id == event_id)
-            .values(search_text=document_text(title, description, address))
-        )
+    retokenise(op.get_bind())
 
 
 def upgrade() -> None:
