@@ -188,3 +188,24 @@ class TestSearchApi:
             if not cursor:
                 break
         assert sorted(seen) == [f"井盖问题{i}" for i in range(5)]
+
+
+def test_downgrading_0016_restores_every_character() -> None:
+    """Revision 0015's queries ask for one character as a whole token."""
+    import importlib.util
+    from pathlib import Path
+
+    import shiyu.migrations
+
+    path = (
+        Path(shiyu.migrations.__file__).parent
+        / "versions"
+        / "2026-12-06-0100_search_fewer_tokens.py"
+    )
+    spec = importlib.util.spec_from_file_location("revision_0016", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    tokens = revision._with_characters("人行道", "5号楼").split()
+    assert set(tokens) == {"人行", "行道", "道", "人", "行", "5", "号楼", "号", "楼"}
+    assert len(tokens) == len(set(tokens))
