@@ -17,8 +17,10 @@ be present (AND).
   index's upkeep is the largest single cost of storing a report.
 - This replaced jieba word segmentation (0.7–4 ms a row, which capped bulk imports), and costs
   tens of microseconds a row.
-- Text is NFKC-normalised (full-width letters and digits become half-width) and lower-cased;
-  Traditional characters are converted before, by `kit.text.normalise`, on the way in.
+- Documents and queries alike go through `kit.text.normalise` (Traditional → Simplified, as
+  the stored text) and NFKC (full-width letters and digits become half-width), lower-cased:
+  a query typed in Traditional characters finds the report typed in Simplified, and the other
+  way round.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from shiyu.kit import text as kit_text
+
 # runs of ASCII letters/digits, or of other letters (Chinese); punctuation and spaces drop out,
 # and mixed tokens such as "5号楼" are split the same way for documents and queries
 _PIECE = re.compile(r"[0-9a-z]+|[^\W\d_a-z]+")
@@ -40,7 +44,7 @@ _RETOKENISE_BATCH = 2000
 
 
 def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    return unicodedata.normalize("NFKC", kit_text.normalise(text)).lower()
 
 
 def _grams(piece: str) -> list[str]:

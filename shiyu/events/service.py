@@ -131,11 +131,13 @@ class Prepared:
 def prepare(data: IntakeData) -> Prepared:
     title = text.normalise(data.title)[:200] or data.title.strip()[:200]
     description = text.normalise(data.description)
+    address = text.normalise(data.address)[:300]
     return Prepared(
         title=title,
         description=description,
-        address=text.normalise(data.address)[:300],
-        search_text=_search_text(data.title, data.description, data.address),
+        address=address,
+        # the stored text's tokens, as a migration re-tokenising the events makes them
+        search_text=_search_text(title, description, address),
         band_keys=tuple(similarity.keys_for(similarity.clean(title, description))),
     )
 

@@ -40,6 +40,10 @@ class TestTokens:
         assert search.fts5_match(["路", "井盖", "5"]) == '"路"* "井盖" "5"'
         assert search.tsquery(["路", "井盖", "a'b", "c\\"]) == "'路':* & '井盖' & 'a''b' & 'c\\\\'"
 
+    def test_traditional_characters_are_simplified(self) -> None:
+        assert search.document_text("路燈壞了") == search.document_text("路灯坏了")
+        assert search.query_terms("路燈") == ["路灯"]
+
     def test_full_width_and_case_are_normalised(self) -> None:
         assert "abc" in search.document_text("ＡＢＣ小区").split()
         assert search.query_terms("ＡＢＣ") == ["abc"]
@@ -63,7 +67,7 @@ def texts(session: Session, settings: Settings, world: World) -> dict[str, Event
     lng_b, lat_b = world.city.centres[world.grid_b]
     rows: list[tuple[str, dict[str, Any]]] = [
         ("人行道井盖缺失", {"description": "解放路与和平路交叉口东侧人行道井盖缺失"}),
-        ("路灯不亮", {"description": "和平路一段路灯夜间不亮", "address": "和平路12号"}),
+        ("路灯不亮", {"description": "和平路一段路燈夜間不亮", "address": "和平路12号"}),
         ("噪音扰民", {"description": "ＫＴＶ深夜噪音", "address": "幸福小区5号楼"}),
         ("井盖破损", {"description": "乙街道井盖破损", "lng": lng_b, "lat": lat_b}),
     ]
@@ -100,6 +104,10 @@ class TestSearchApi:
             ("ktv", ["噪音扰民"]),  # full-width, upper case in the text
             ("ＫＴＶ 5号楼", ["噪音扰民"]),
             ("停车", []),
+            ("噪音擾民", ["噪音扰民"]),  # a query in Traditional characters
+            ("路燈", ["路灯不亮"]),
+            ("夜间", ["路灯不亮"]),  # a report typed in Traditional characters
+            ("夜間", ["路灯不亮"]),
         ],
     )
     def test_chinese_queries(
