@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.duplicates import repository, service
-from shiyu.events.jobs import holder_id
 from shiyu.kit import leases
 
 log = logging.getLogger("shiyu.jobs")
@@ -25,7 +24,7 @@ class UpkeepReport:
 
 
 def upkeep(db: Database, settings: Settings, *, holder: str | None = None) -> UpkeepReport:
-    with leases.held(db, name=LEASE, holder=holder or holder_id(), seconds=300) as mine:
+    with leases.held(db, name=LEASE, holder=holder, seconds=300) as mine:
         if not mine:
             return UpkeepReport(ran=False)
         report = UpkeepReport(ran=True)

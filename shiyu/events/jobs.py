@@ -6,11 +6,10 @@ insert is ON CONFLICT DO NOTHING on (event, level), so nothing is created or ann
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
@@ -49,10 +48,6 @@ class SweepReport:
     #: seconds of each stage, for the operator and the benchmark
     stages: dict[str, float] = field(default_factory=dict)
     notified: list[int] = field(default_factory=list)
-
-
-def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, object]]) -> list[int]:
@@ -274,28 +269,24 @@ def sweep(
 ) -> SweepReport:
     started = utcnow()
     now = now or started
-    holder = holder or holder_id()
-    if use_lease:
-        with db.transaction() as session:
-            if not leases.acquire(session, name=LEASE, holder=holder, seconds=600):
-                return SweepReport(ran=False)
-    report = SweepReport(ran=True)
-    stages: list[tuple[str, Callable[[Session], None]]] = [
-        ("lights", lambda s: _lights(s, now, report)),
-        ("supervisions", lambda s: _new_supervisions(s, now, report, batch)),
-        ("escalations", lambda s: _escalations(s, now, settings, report, batch)),
-        ("resolve", lambda s: _resolve(s, now, report)),
-    ]
-    try:
+    lease = (
+        leases.held(db, name=LEASE, holder=holder, seconds=600) if use_lease else nullcontext(True)
+    )
+    with lease as mine:
+        if not mine:
+            return SweepReport(ran=False)
+        report = SweepReport(ran=True)
+        stages: list[tuple[str, Callable[[Session], None]]] = [
+            ("lights", lambda s: _lights(s, now, report)),
+            ("supervisions", lambda s: _new_supervisions(s, now, report, batch)),
+            ("escalations", lambda s: _escalations(s, now, settings, report, batch)),
+            ("resolve", lambda s: _resolve(s, now, report)),
+        ]
         for name, stage in stages:
             began = time.perf_counter()
             with db.transaction() as session:
                 stage(session)
             report.stages[name] = round(time.perf_counter() - began, 3)
-    finally:
-        if use_lease:
-            with db.transaction() as session:
-                leases.release(session, name=LEASE, holder=holder)
     report.seconds = (utcnow() - started).total_seconds()
     log.info("sweep", extra={"duration_ms": round(report.seconds * 1000, 1)})
     return report

@@ -20,7 +20,6 @@ from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.duplicates import service as duplicates
 from shiyu.events import repository as events_repository
-from shiyu.events.jobs import holder_id
 from shiyu.kit import leases
 from shiyu.routing import service as routing
 
@@ -61,7 +60,7 @@ def enrich(
     batch: int = BATCH,
     max_batches: int = MAX_BATCHES,
 ) -> EnrichReport:
-    with leases.held(db, name=LEASE, holder=holder or holder_id(), seconds=300) as mine:
+    with leases.held(db, name=LEASE, holder=holder, seconds=300) as mine:
         if not mine:
             return EnrichReport(ran=False)
         report = EnrichReport(ran=True)

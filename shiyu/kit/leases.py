@@ -3,6 +3,8 @@ the lease; a crashed holder's lease simply expires."""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -52,10 +54,17 @@ def release(session: Session, *, name: str, holder: str) -> None:
     )
 
 
+def holder_id() -> str:
+    """This process, as a lease holder."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 @contextmanager
-def held(db: Database, *, name: str, holder: str, seconds: float) -> Iterator[bool]:
+def held(db: Database, *, name: str, seconds: float, holder: str | None = None) -> Iterator[bool]:
     """The lease for the body of a `with` (False: another process holds it, skip this run),
-    each step in a short transaction of its own, released at the end whatever happens."""
+    each step in a short transaction of its own, released at the end whatever happens.
+    `holder`: this process (`holder_id`) unless given."""
+    holder = holder or holder_id()
     with db.transaction() as session:
         mine = acquire(session, name=name, holder=holder, seconds=seconds)
     if not mine:

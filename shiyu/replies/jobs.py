@@ -8,7 +8,6 @@ import logging
 
 from shiyu.config import Settings
 from shiyu.db import Database
-from shiyu.events.jobs import holder_id
 from shiyu.kit import leases
 from shiyu.replies import service
 
@@ -18,20 +17,15 @@ LEASE = "replies.score_recent"
 
 def score_recent(db: Database, settings: Settings, *, holder: str | None = None) -> int | None:
     """Replies scored, or None when another process holds the lease."""
-    holder = holder or holder_id()
-    with db.transaction() as session:
-        if not leases.acquire(session, name=LEASE, holder=holder, seconds=600):
+    with leases.held(db, name=LEASE, holder=holder, seconds=600) as mine:
+        if not mine:
             return None
-    scored = 0
-    try:
+        scored = 0
         while True:
             with db.transaction() as session:
                 batch = len(service.score_recent(session, settings))
             scored += batch
             if batch == 0:
                 break
-    finally:
-        with db.transaction() as session:
-            leases.release(session, name=LEASE, holder=holder)
     log.info("replies.score_recent", extra={"scored": scored})
     return scored

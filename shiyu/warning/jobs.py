@@ -5,8 +5,7 @@ warnings are inserted ON CONFLICT DO NOTHING, so nothing is stored or announced 
 from __future__ import annotations
 
 import logging
-import os
-import socket
+from contextlib import nullcontext
 from datetime import date, timedelta
 
 from shiyu.config import Settings
@@ -18,10 +17,6 @@ from shiyu.warning.schemas import SurgeRunReport
 
 log = logging.getLogger("shiyu.jobs")
 LEASE = "warning.surges"
-
-
-def holder_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run(
@@ -36,13 +31,13 @@ def run(
     if days is None:
         today = service.local_today(started)
         days = [today - timedelta(days=1), today]
-    holder = holder or holder_id()
-    if use_lease:
-        with db.transaction() as session:
-            if not leases.acquire(session, name=LEASE, holder=holder, seconds=1800):
-                return SurgeRunReport(ran=False)
-    total = SurgeRunReport(ran=True, days=days)
-    try:
+    lease = (
+        leases.held(db, name=LEASE, holder=holder, seconds=1800) if use_lease else nullcontext(True)
+    )
+    with lease as mine:
+        if not mine:
+            return SurgeRunReport(ran=False)
+        total = SurgeRunReport(ran=True, days=days)
         for day in days:
             # compute while reading; then one short write per day: a day's warnings and their
             # notifications commit together
@@ -54,10 +49,6 @@ def run(
             total.surges += one.surges
             total.created += created
             total.notified += notified
-    finally:
-        if use_lease:
-            with db.transaction() as session:
-                leases.release(session, name=LEASE, holder=holder)
     total.seconds = round((utcnow() - started).total_seconds(), 3)
     log.info("warning.surges", extra={"duration_ms": round(total.seconds * 1000, 1)})
     return total
