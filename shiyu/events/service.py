@@ -6,7 +6,7 @@ import contextvars
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, insert, or_
 from sqlalchemy.exc import IntegrityError
@@ -53,7 +53,6 @@ from shiyu.notifications import service as notify
 from shiyu.privacy import views as personal_data_views
 
 _R = TypeVar("_R")
-_P = ParamSpec("_P")
 
 STATUS_LABELS = {
     Status.reported: "已受理",
@@ -1071,20 +1070,6 @@ def _action_values(
     }
 
 
-def _adds_action(
-    values: Callable[_P, dict[str, Any]],
-) -> Callable[Concatenate[Session, _P], None]:
-    def add(session: Session, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
-        session.add(Action(**values(*args, **kwargs)))
-
-    return add
-
-
-#: `_timeline(session, event, action, before, after, actor, note=, data=, at=)`: one timeline
-#: entry added to the session (`create_many` inserts a batch's first entries itself)
-_timeline = _adds_action(_action_values)
-
-
 def apply_transition(
     session: Session,
     settings: Settings,
@@ -1125,17 +1110,10 @@ def apply_transition(
         event.status = target.value
     refresh_light(event, ctx.now, settings)
     note = data.reason or data.reply
-    _timeline(
-        session,
-        event,
-        transition.action,
-        before,
-        event.status,
-        actor,
-        note=note,
-        data=ctx.facts,
-        at=ctx.now,
+    timeline = _action_values(
+        event, transition.action, before, event.status, actor, note=note, data=ctx.facts, at=ctx.now
     )
+    session.add(Action(**timeline))
     audit.record(
         session,
         actor=actor,
