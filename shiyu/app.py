@@ -14,6 +14,7 @@ from shiyu.config import Settings, get_settings
 from shiyu.db import Database
 from shiyu.group_commit import GroupCommitter
 from shiyu.health.api import router as health_router
+from shiyu.kit import memory
 from shiyu.logs import configure_logging
 from shiyu.middleware import (
     LiteralRouteMiddleware,
@@ -110,7 +111,10 @@ def serve_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level, json_format=settings.log_json)
     warm_up()
-    return create_app(settings, run_jobs=True)
+    app = create_app(settings, run_jobs=True)
+    memory.freeze_startup()
+    memory.watch_pauses()
+    return app
 
 
 def warm_up() -> None:

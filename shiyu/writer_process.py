@@ -47,6 +47,7 @@ from typing import Any, TypeVar
 from shiyu.config import Settings
 from shiyu.errors import ServiceUnavailable
 from shiyu.group_commit import Batched
+from shiyu.kit import memory
 from shiyu.logs import request_id_var
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,8 @@ class _Reply:
     ok: bool
     value: Any
     batches: int
+    #: the writer's collector, for the metrics
+    gc: memory.GcStats
 
 
 # ---------------------------------------------------------------------- the web process
@@ -171,6 +174,8 @@ class WriterProcess:
         #: batches committed and jobs answered, for the metrics
         self.batches = 0
         self.jobs = 0
+        #: the collector of the writer that answered last
+        self.gc: memory.GcStats | None = None
 
     def submit_batched(self, kind: Batched[P, T], payload: P) -> Future[T]:
         future: Future[T] = Future()
@@ -245,6 +250,7 @@ class WriterProcess:
                 self.batches += max(0, reply.batches - generation.batches)
                 generation.batches = max(generation.batches, reply.batches)
                 self.jobs += 1
+                self.gc = reply.gc
             if future is None:
                 continue
             if reply.ok:
@@ -288,19 +294,21 @@ def writer_main(settings: Settings, conn: Connection, name: str) -> None:
     db = Database(settings)
     committer = GroupCommitter(db, max_batch=settings.intake_batch_max, name=name)
     kinds = batched_kinds()
+    memory.freeze_startup()
+    memory.watch_pauses()
     send_lock = threading.Lock()
 
     def answer(job_id: int, future: Future[Any]) -> None:
         error = future.exception()
         reply = (
-            _Reply(job_id, True, future.result(), committer.batches)
+            _Reply(job_id, True, future.result(), committer.batches, memory.stats())
             if error is None
-            else _Reply(job_id, False, portable(error), committer.batches)
+            else _Reply(job_id, False, portable(error), committer.batches, memory.stats())
         )
         try:
             data = dumps(reply)
         except Exception as exc:  # an answer that cannot travel is an error
-            data = dumps(_Reply(job_id, False, portable(exc), committer.batches))
+            data = dumps(_Reply(job_id, False, portable(exc), committer.batches, memory.stats()))
         with send_lock, contextlib.suppress(OSError):  # the web process may be gone
             conn.send_bytes(data)  # (the commit stands either way)
 

@@ -9,7 +9,11 @@ docs/operations.md):
 - `shiyu_intake_batches_total` and `shiyu_intake_reports_total`: the reports' group commit
   (`shiyu.group_commit`), so reports per transaction under load can be read off;
 - `shiyu_job_last_run_timestamp_seconds{job,outcome}`, `shiyu_job_last_duration_seconds`,
-  `shiyu_job_runs_total` for the periodic jobs this process ran.
+  `shiyu_job_runs_total` for the periodic jobs this process ran;
+- `shiyu_gc_frozen_objects{process}`, `shiyu_gc_collections_total{process,generation}` and
+  `shiyu_gc_pause_seconds_total{process,generation}`: the garbage collector of this process
+  (`process="web"`) and of its writer process (`"writer"`, as of its last answer), see
+  `shiyu.kit.memory`.
 
 From the database (the same in every process):
 - `shiyu_events_open{light}`: open events by traffic light.
@@ -32,6 +36,7 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shiyu.errors import Forbidden
+from shiyu.kit import memory
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -207,6 +212,30 @@ def _intake_lines(writer: Any, lines: list[str]) -> None:
         lines.append(f"{name} {getattr(writer, value)}")
 
 
+def _gc_lines(writer: Any, lines: list[str]) -> None:
+    """The collector of this process and, when reports go through a writer process, of that
+    one: objects frozen at start-up, and collections and the time paused in them."""
+    by_process = [("web", memory.stats())]
+    if isinstance(getattr(writer, "gc", None), memory.GcStats):
+        by_process.append(("writer", writer.gc))
+    _header(lines, "shiyu_gc_frozen_objects", "gauge", "Objects frozen out of the collector.")
+    for process, stats in by_process:
+        lines.append(f"shiyu_gc_frozen_objects{_labels(process=process)} {stats.frozen}")
+    for name, help_text, field in (
+        ("shiyu_gc_collections_total", "Garbage collections by generation.", "collections"),
+        ("shiyu_gc_pause_seconds_total", "Seconds paused in garbage collections.", "pause_seconds"),
+    ):
+        _header(lines, name, "counter", help_text)
+        for process, stats in by_process:
+            for generation, value in zip(memory.GENERATIONS, getattr(stats, field), strict=True):
+                labels = _labels(process=process, generation=str(generation))
+                lines.append(
+                    f"{name}{labels} {value:.6f}"
+                    if isinstance(value, float)
+                    else f"{name}{labels} {value}"
+                )
+
+
 def render(db: Any, registry: Registry = REGISTRY, writer: Any = None) -> str:
     lines: list[str] = []
     with registry._lock:
@@ -215,6 +244,7 @@ def render(db: Any, registry: Registry = REGISTRY, writer: Any = None) -> str:
     _pool_lines(db, lines)
     if writer is not None:
         _intake_lines(writer, lines)
+    _gc_lines(writer, lines)
     _events_lines(db, lines)
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,78 @@
+"""The cyclic garbage collector in a long-running process: start-up objects out of its reach,
+and its pauses counted for the metrics.
+
+A Shiyu process holds about 250,000 objects once its modules are imported and its app is
+built (FastAPI, Pydantic, SQLAlchemy, NumPy, scikit-learn, the routes and models). None of
+them is ever garbage, yet every full collection walks all of them: 140-200 ms on the
+reference machine, every second or two under load, during which the process answers nothing.
+At 50 clients creating events those pauses were the slowest 5 % of the requests. Freezing what
+start-up built moves it out of the collector's generations (it is still freed by reference
+counting if it is ever dropped), and a full collection then walks what came after.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+GENERATIONS = (0, 1, 2)
+
+
+def freeze_startup() -> int:
+    """Collect once, then freeze every object alive now; returns how many are frozen. Call it
+    once a process has imported and built what it keeps for its lifetime."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
+@dataclass(frozen=True)
+class GcStats:
+    """One process's collector: objects frozen, and collections and seconds paused per
+    generation since `watch_pauses` was called."""
+
+    frozen: int
+    collections: tuple[int, ...]
+    pause_seconds: tuple[float, ...]
+
+
+class _PauseClock:
+    """Times every collection through `gc.callbacks` (a collection runs on whichever thread
+    allocated; the lock keeps the totals whole)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started = 0.0
+        self.collections = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        paused = time.perf_counter() - self._started
+        generation = info["generation"]
+        with self._lock:
+            self.collections[generation] += 1
+            self.seconds[generation] += paused
+
+    def stats(self) -> GcStats:
+        with self._lock:
+            return GcStats(gc.get_freeze_count(), tuple(self.collections), tuple(self.seconds))
+
+
+_CLOCK = _PauseClock()
+
+
+def watch_pauses() -> None:
+    """Count this process's collections and their pauses from now on (idempotent)."""
+    if _CLOCK not in gc.callbacks:
+        gc.callbacks.append(_CLOCK)
+
+
+def stats() -> GcStats:
+    """This process's collector as `watch_pauses` saw it (zero pauses if it was not called)."""
+    return _CLOCK.stats()

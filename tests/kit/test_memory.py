@@ -1,0 +1,47 @@
+"""The collector helpers: start-up objects frozen out of its generations, pauses counted."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from shiyu.kit import memory
+
+
+@pytest.fixture
+def automatic_gc_off() -> Iterator[None]:
+    """No automatic collection may run between a test's readings."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_freeze_startup_moves_live_objects_out_of_the_generations() -> None:
+    try:
+        frozen = memory.freeze_startup()
+        # this process has imported SQLAlchemy, FastAPI, NumPy: far more than a bare interpreter
+        assert frozen > 50_000
+        assert gc.get_freeze_count() == frozen
+        assert sum(gc.get_count()) < 1_000  # the generations start empty after it
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual
+
+
+def test_pauses_are_counted_per_generation_once(automatic_gc_off: None) -> None:
+    memory.watch_pauses()
+    memory.watch_pauses()  # idempotent: one clock, each collection counted once
+    before = memory.stats()
+    gc.collect()
+    gc.collect(0)
+    after = memory.stats()
+    assert after.collections[2] - before.collections[2] == 1
+    assert after.collections[0] - before.collections[0] == 1
+    assert after.collections[1] == before.collections[1]
+    assert after.pause_seconds[2] > before.pause_seconds[2]
+    assert after.frozen == gc.get_freeze_count()
