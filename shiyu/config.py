@@ -229,6 +229,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = Field(default=10, ge=1)
+    sqlite_write_cache_mb: int = Field(
+        default=64,
+        ge=1,
+        description="SQLite: page cache of each writing connection, in MB (taken as pages are "
+        "read, up to this). Intake writes index entries at random keys (duplicate bands, the "
+        "search index); with SQLite's own 2 MB most of them read their page again first.",
+    )
     max_concurrent_writes: int = Field(
         default=8,
         ge=0,

@@ -107,13 +107,19 @@ class WalCheckpointer:
 
 
 def _configure_sqlite(
-    engine: Engine, *, immediate: bool, checkpointer: WalCheckpointer | None = None
+    engine: Engine,
+    *,
+    immediate: bool,
+    checkpointer: WalCheckpointer | None = None,
+    cache_mb: int | None = None,
 ) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
+        if cache_mb is not None:
+            cur.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")  # negative: in KiB
         if checkpointer is not None:
             cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA foreign_keys=ON")
@@ -181,12 +187,15 @@ def make_engine(
     immediate: bool = False,
     pool_size: int = 10,
     checkpointer: WalCheckpointer | None = None,
+    sqlite_cache_mb: int | None = None,
 ) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 10}, pool_pre_ping=False
         )
-        _configure_sqlite(engine, immediate=immediate, checkpointer=checkpointer)
+        _configure_sqlite(
+            engine, immediate=immediate, checkpointer=checkpointer, cache_mb=sqlite_cache_mb
+        )
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -216,6 +225,7 @@ class Database:
                 immediate=True,
                 pool_size=settings.db_pool_size,
                 checkpointer=self.checkpointer,
+                sqlite_cache_mb=settings.sqlite_write_cache_mb,
             )
             if self.is_sqlite
             else self.engine

@@ -22,6 +22,19 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Database) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite pragmas")
+def test_sqlite_writers_get_the_configured_page_cache(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'cache.db'}")
+    db = Database(settings.model_copy(update={"sqlite_write_cache_mb": 48}))
+    try:
+        with db.write_engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -48 * 1024
+        with db.engine.connect() as conn:  # readers keep SQLite's default
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+    finally:
+        db.dispose()
+
+
 def test_foreign_keys_are_enforced(session: Session) -> None:
     session.add(
         User(
