@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shiyu.auth.models import User
-from shiyu.db import Database
+from shiyu.db import WAL_SIZE_LIMIT_BYTES, Database, WalCheckpointer
 from tests.conftest import PG_URL, make_settings
 
 
@@ -88,3 +88,48 @@ def test_a_thread_checkpoints_what_writers_commit(tmp_path: Path) -> None:
         assert raw.execute("SELECT count(*) FROM blobs").fetchone() == (5,)
     finally:
         raw.close()
+
+
+def _log_frames(conn: sqlite3.Connection) -> int:
+    frames: int = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+    return frames
+
+
+def test_a_long_log_starts_over_unless_a_reader_still_needs_it(tmp_path: Path) -> None:
+    """Past `restart_frames` the checkpointer copies the log back and has it start over (a
+    PASSIVE pass alone never does under sustained writes: they arrive while it runs). A
+    reader that keeps an old snapshot stops that, not the writers: the RESTART gives up after
+    its short wait, and succeeds at the next checkpoint once the reader has gone."""
+    path = tmp_path / "restart.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE blobs (b BLOB)")
+    reader = sqlite3.connect(path, isolation_level=None)
+    control = sqlite3.connect(path, check_same_thread=False)
+    checkpointer = WalCheckpointer(str(path), restart_frames=256)  # 1 MB of log
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM blobs").fetchone()  # holds its snapshot
+        for _ in range(8):  # 2 MB
+            writer.execute("INSERT INTO blobs VALUES (randomblob(262144))")
+        started = time.monotonic()
+        checkpointer.checkpoint(control)
+        assert time.monotonic() - started < 1.0  # gave up after its short wait
+        assert checkpointer.restarts == 0
+        writer.execute("INSERT INTO blobs VALUES (randomblob(262144))")  # writers go on
+        assert _log_frames(control) > 512
+        reader.execute("COMMIT")
+        checkpointer.checkpoint(control)
+        assert checkpointer.restarts == 1
+        writer.execute("INSERT INTO blobs VALUES (randomblob(262144))")
+        assert _log_frames(control) < 100  # written from the log's start again
+    finally:
+        for conn in (writer, reader, control):
+            conn.close()
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite pragmas")
+def test_writers_truncate_a_grown_log_back(db: Database) -> None:
+    with db.write_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == WAL_SIZE_LIMIT_BYTES
