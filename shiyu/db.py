@@ -15,11 +15,11 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from shiyu.config import Settings
@@ -46,7 +46,57 @@ WAL_RESTART_FRAMES = 8192
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
 
-class WalCheckpointer:
+class _CommitWoken:
+    """A thread of its own that does some upkeep of the database after writes: woken by each
+    commit (`written`), at most every `interval` seconds, and once more when stopped."""
+
+    thread_name = "db-upkeep"
+
+    def __init__(self, *, interval: float) -> None:
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._stop.clear()  # a database used again after `dispose()`
+                self._thread = threading.Thread(
+                    target=self._loop, name=self.thread_name, daemon=True
+                )
+                self._thread.start()
+
+    def written(self) -> None:
+        """A write transaction committed: there is something to do."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            self._wake.set()
+            thread.join(timeout)
+
+    def _loop(self) -> None:
+        with self._connection() as conn:
+            while not self._stop.is_set():
+                self._wake.wait()
+                self._wake.clear()
+                self.run_once(conn)
+                self._stop.wait(self.interval)  # at most every `interval`: batches go on
+            self.run_once(conn)  # what the last writes left
+
+    def _connection(self) -> AbstractContextManager[Any]:
+        return nullcontext()
+
+    def run_once(self, conn: Any) -> None:
+        raise NotImplementedError
+
+
+class WalCheckpointer(_CommitWoken):
     """Checkpoints a SQLite database's write-ahead log from a thread of its own.
 
     SQLite's automatic checkpoint runs inside the commit that crosses its threshold: every
@@ -66,6 +116,8 @@ class WalCheckpointer:
     still in the log it gives up and tries at the next commit. `journal_size_limit` (set by
     the writers, see `_configure_sqlite`) then truncates the file that a burst had grown."""
 
+    thread_name = "wal-checkpoint"
+
     def __init__(
         self,
         path: str,
@@ -74,52 +126,21 @@ class WalCheckpointer:
         restart_frames: int = WAL_RESTART_FRAMES,
         restart_wait_ms: int = 50,
     ) -> None:
+        super().__init__(interval=interval)
         self.path = path
-        self.interval = interval
         self.restart_frames = restart_frames
         self.restart_wait_ms = restart_wait_ms
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
         #: checkpoints run, WAL frames copied back and logs started over, for the tests and the
         #: curious
         self.runs = 0
         self.frames = 0
         self.restarts = 0
 
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._stop.clear()  # a database used again after `dispose()`
-                self._thread = threading.Thread(
-                    target=self._loop, name="wal-checkpoint", daemon=True
-                )
-                self._thread.start()
+    def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        return closing(sqlite3.connect(self.path, timeout=10, check_same_thread=False))
 
-    def written(self) -> None:
-        """A write transaction committed: there is something to checkpoint."""
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
-            self._wake.set()
-            thread.join(timeout)
-
-    def _loop(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-        try:
-            while not self._stop.is_set():
-                self._wake.wait()
-                self._wake.clear()
-                self.checkpoint(conn)
-                self._stop.wait(self.interval)  # at most every `interval`: batches go on
-            self.checkpoint(conn)  # what the last writes left
-        finally:
-            conn.close()
+    def run_once(self, conn: sqlite3.Connection) -> None:
+        self.checkpoint(conn)
 
     def checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
@@ -144,6 +165,48 @@ class WalCheckpointer:
         if restart:
             return -1 if busy else 0
         return int(frames)
+
+
+#: PostgreSQL GIN indexes written at intake whose pending entries `PendingListCleaner` moves
+PENDING_LIST_INDEXES = ("ix_events_search",)
+
+
+class PendingListCleaner(_CommitWoken):
+    """PostgreSQL: moves the new entries of the full-text index into the index proper from a
+    thread of its own.
+
+    A GIN index with `fastupdate` (the default) collects new entries in a pending list, and
+    the insert that finds the list past `gin_pending_list_limit` (4 MB) merges all of it while
+    its transaction waits. At 50 clients creating events that was one batch of reports held
+    for about 200 ms every 1.2 s, and p99 was 456 ms. This thread calls
+    `gin_clean_pending_list` after writes, so the list stays short and intake no longer pays
+    for it (an insert skips the merge while another session is cleaning). Without `fastupdate`
+    each insert updates the index itself: creation fell from 298 to 204 reports/s."""
+
+    thread_name = "gin-pending-list"
+
+    def __init__(
+        self, engine: Engine, *, interval: float = 0.25, indexes: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(interval=interval)
+        self.engine = engine
+        self.indexes = list(indexes or PENDING_LIST_INDEXES)
+        #: pending-list pages moved into the indexes, for the tests and the curious
+        self.pages = 0
+
+    def run_once(self, conn: Any) -> None:
+        for name in list(self.indexes):
+            try:
+                with self.engine.connect() as db:
+                    moved = db.exec_driver_sql(
+                        "SELECT gin_clean_pending_list(to_regclass(%(index)s))", {"index": name}
+                    ).scalar()
+                    db.commit()
+            except DBAPIError as exc:  # not the index's owner, say: intake cleans it instead
+                log.warning("cannot clean the pending list of %s, leaving it: %s", name, exc)
+                self.indexes.remove(name)
+                continue
+            self.pages += int(moved or 0)
 
 
 def _configure_sqlite(
@@ -271,17 +334,27 @@ class Database:
             if self.is_sqlite
             else self.engine
         )
+        #: PostgreSQL: the full-text index's pending entries move in a thread of this process
+        self.pending_lists = None if self.is_sqlite else PendingListCleaner(self.engine)
+        if self.pending_lists is not None:
+            event.listen(self.engine, "commit", lambda _conn: self._wake_pending_lists())
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=self.write_engine, expire_on_commit=False)
         self.pinned: Connection | None = None
+
+    def _wake_pending_lists(self) -> None:
+        if self.pending_lists is not None:
+            self.pending_lists.written()
 
     def session(self, *, write: bool = True) -> Session:
         if self.pinned is not None:
             return Session(
                 bind=self.pinned, join_transaction_mode="create_savepoint", expire_on_commit=False
             )
-        if write and self.checkpointer is not None:
-            self.checkpointer.start()
+        if write:
+            for upkeep in (self.checkpointer, self.pending_lists):
+                if upkeep is not None:
+                    upkeep.start()
         return (self._write if write else self._read)()
 
     @contextmanager
@@ -296,8 +369,9 @@ class Database:
                 raise
 
     def dispose(self) -> None:
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
+        for upkeep in (self.checkpointer, self.pending_lists):
+            if upkeep is not None:
+                upkeep.stop()
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()

@@ -133,3 +133,48 @@ def test_a_long_log_starts_over_unless_a_reader_still_needs_it(tmp_path: Path) -
 def test_writers_truncate_a_grown_log_back(db: Database) -> None:
     with db.write_engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == WAL_SIZE_LIMIT_BYTES
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL GIN indexes")
+def test_postgres_moves_new_full_text_entries_out_of_the_pending_list(fresh_database: str) -> None:
+    """A commit wakes the cleaner, which moves the GIN index's pending entries into the
+    index (intake no longer waits for that merge); an index that does not exist is skipped."""
+    db = Database(make_settings(fresh_database))
+    cleaner = db.pending_lists
+    assert cleaner is not None
+    cleaner.indexes = ["ix_pending_docs", "ix_no_such_index"]
+    cleaner.interval = 0.0
+    try:
+        with db.transaction() as s:
+            s.execute(text("CREATE TABLE pending_docs (doc text)"))
+            s.execute(
+                text(
+                    "CREATE INDEX ix_pending_docs ON pending_docs "
+                    "USING gin (to_tsvector('simple'::regconfig, doc)) WITH (fastupdate = on)"
+                )
+            )
+        with db.transaction() as s:
+            s.execute(
+                text(
+                    "INSERT INTO pending_docs"
+                    " SELECT string_agg(md5(i::text || '-' || j::text), ' ')"
+                    " FROM generate_series(1, 200) i, generate_series(1, 40) j GROUP BY i"
+                )
+            )
+        deadline = time.monotonic() + 10
+        while cleaner.pages == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cleaner.pages > 0
+        assert cleaner.indexes == ["ix_pending_docs", "ix_no_such_index"]
+        with db.transaction() as s:  # the moved entries are found through the index
+            s.execute(text("SET LOCAL enable_seqscan = off"))
+            found = s.execute(
+                text(
+                    "SELECT count(*) FROM pending_docs WHERE to_tsvector('simple'::regconfig, doc)"
+                    " @@ to_tsquery('simple', md5('7-3'))"
+                )
+            ).scalar()
+        assert found == 1
+    finally:
+        db.dispose()
+    assert not any(t.name == "gin-pending-list" and t.is_alive() for t in threading.enumerate())
