@@ -96,7 +96,7 @@ def _event_rows(
         batch.append(
             (i, f"SY{i:015d}", "grid_patrol", title, description, "normal", "", grid, grid_path,
              street, street_path, rng.choice(["reported", "accepted", "dispatched"]), "none",
-             _fmt(db, reported), _fmt(db, now), "", "", 0, 0, 0, 0, False, 1, "")
+             _fmt(db, reported), _fmt(db, now), "", "", 0, 0, 0, 0, False, 1)
         )  # fmt: skip
         if len(batch) == CHUNK:
             yield batch
@@ -108,7 +108,7 @@ def _event_rows(
 EVENT_COLUMNS = (
     "id, code, channel, title, description, urgency, address, grid_code, scope_path, owner_code, "
     "owner_path, status, light, reported_at, updated_at, reply, rating_comment, rework_count, "
-    "reopen_count, return_count, escalation_count, extended, version, search_text"
+    "reopen_count, return_count, escalation_count, extended, version"
 )
 
 BAND_COLUMNS = "event_id, key, reported_at, cell, grid_code"
@@ -131,7 +131,7 @@ def _load(db: Database, n: int, now: datetime, seed: int) -> dict[str, float]:
             assert g is not None and s is not None
             grids.append((grid, g.path, street, s.path))
     nprng = np.random.default_rng(seed)
-    marks = ", ".join(["?" if db.is_sqlite else "%s"] * 24)
+    marks = ", ".join(["?" if db.is_sqlite else "%s"] * 23)
     started = time.perf_counter()
     raw = db.write_engine.raw_connection()
     try:

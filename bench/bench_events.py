@@ -159,11 +159,11 @@ def measure_creation(
 PARTS: dict[str, tuple[str, str]] = {
     "token_check": ("shiyu/auth/service.py", "actor_from_token"),
     "locate_and_owner": ("shiyu/events/service.py", "_place"),
-    "search_text": ("shiyu/events/service.py", "_search_text"),
+    "search_text": ("shiyu/events/search.py", "document_text"),
     "encrypt_reporter": ("shiyu/kit/crypto.py", "encrypt"),
     "audit_chain": ("shiyu/audit/service.py", "record"),
     "notifications": ("shiyu/notifications/service.py", "users_at"),
-    "timeline": ("shiyu/events/service.py", "_timeline"),
+    "timeline": ("shiyu/events/service.py", "_record_report"),
     "session_flush": ("sqlalchemy/orm/session.py", "flush"),
     "commit": ("sqlalchemy/orm/session.py", "commit"),
     "to_read": ("shiyu/events/service.py", "to_read"),

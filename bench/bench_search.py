@@ -29,7 +29,7 @@ from shiyu.auth.access import Actor, system_actor
 from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.events import export, repository, search
-from shiyu.events.models import Event
+from shiyu.events.models import Event, EventSearch
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.migrate import upgrade
 from shiyu.models import load_all
@@ -102,6 +102,7 @@ def _populate(db: Database, n: int, seed: int) -> dict[str, float]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     tokenise = insert_s = 0.0
     batch: list[dict[str, Any]] = []
+    documents: list[str] = []
     for i in range(n):
         grid, street = grids[i % len(grids)]
         place, thing = rng.choice(PLACES), rng.choice(THINGS)
@@ -128,15 +129,21 @@ def _populate(db: Database, n: int, seed: int) -> dict[str, float]:
                 "light": "none",
                 "reported_at": start + timedelta(minutes=rng.randint(0, 525_600)),
                 "updated_at": start,
-                "search_text": tokens,
             }
         )
+        documents.append(tokens)
         if len(batch) == 2000 or i == n - 1:
             t = time.perf_counter()
             with db.transaction() as session:
-                session.execute(insert(Event), batch)
+                ids = session.scalars(
+                    insert(Event).returning(Event.id, sort_by_parameter_order=True), batch
+                ).all()
+                session.execute(
+                    insert(EventSearch),
+                    [{"event_id": i, "document": d} for i, d in zip(ids, documents, strict=True)],
+                )
             insert_s += time.perf_counter() - t
-            batch = []
+            batch, documents = [], []
     with db.transaction() as session:
         if db.is_sqlite:
             session.execute(text("ANALYZE"))

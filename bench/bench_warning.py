@@ -195,7 +195,6 @@ def sql_aggregation(url: str, events: int, seed: int) -> dict[str, Any]:
                     "light": "none",
                     "reported_at": start + timedelta(seconds=float(offsets[i])),
                     "updated_at": start,
-                    "search_text": "",
                     "version": 1,
                 }
                 for i in range(n)

@@ -168,7 +168,7 @@ class WalCheckpointer(_CommitWoken):
 
 
 #: PostgreSQL GIN indexes written at intake whose pending entries `PendingListCleaner` moves
-PENDING_LIST_INDEXES = ("ix_events_search",)
+PENDING_LIST_INDEXES = ("ix_event_search_document",)
 
 
 class PendingListCleaner(_CommitWoken):

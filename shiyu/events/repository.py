@@ -39,6 +39,7 @@ from shiyu.events.models import (
     Category,
     DeadlineRule,
     Event,
+    EventSearch,
     Extension,
     Whistle,
     WhistleCall,
@@ -464,37 +465,43 @@ def apply_filter(
 
 
 def search_condition(terms: Sequence[str], dialect: str) -> ColumnElement[bool]:
-    """Every term among the event's tokens, through the index the search migration built:
-    FTS5 table `events_fts` on SQLite, a GIN index on the tsvector on PostgreSQL."""
+    """Every term among the event's tokens (`EventSearch`), through the index the search
+    migration built: FTS5 table `event_search_fts` on SQLite, a GIN index on the tsvector on
+    PostgreSQL."""
     if dialect == "sqlite":
         matching: Select[Any] = (
             select(literal_column("rowid"))
-            .select_from(table("events_fts"))
-            .where(literal_column("events_fts").op("MATCH")(literal(search.fts5_match(terms))))
+            .select_from(table("event_search_fts"))
+            .where(
+                literal_column("event_search_fts").op("MATCH")(literal(search.fts5_match(terms)))
+            )
         )
         return Event.id.in_(matching)
     if dialect == "postgresql":
         # The ids come from the GIN index first (a materialised CTE): otherwise, sorting by a
         # column with an index, PostgreSQL may walk that index and rebuild the tsvector of
         # every row it passes (seconds on 50,000 events).
-        matched = Event.__table__.alias("search_matched")
         # the same expression as the index, or PostgreSQL will not use it
         config: ColumnElement[Any] = literal_column("'simple'::regconfig")
         query = func.to_tsquery(config, literal(search.tsquery(terms)))
-        vector = func.to_tsvector(config, matched.c.search_text)
+        vector = func.to_tsvector(config, EventSearch.document)
         ids = (
-            select(matched.c.id)
+            select(EventSearch.event_id)
             .where(vector.op("@@")(query))
             .cte("search_ids")
             .prefix_with("MATERIALIZED")
         )
-        return Event.id.in_(select(ids.c.id))
+        return Event.id.in_(select(ids.c.event_id))
     # any other database: no index, but the same meaning (whole tokens, or their beginnings)
-    padded = literal(" ") + Event.search_text + literal(" ")
-    return and_(
-        *(
-            padded.contains(f" {term}" if search.is_prefix(term) else f" {term} ", autoescape=True)
-            for term in terms
+    padded = literal(" ") + EventSearch.document + literal(" ")
+    return Event.id.in_(
+        select(EventSearch.event_id).where(
+            *(
+                padded.contains(
+                    f" {term}" if search.is_prefix(term) else f" {term} ", autoescape=True
+                )
+                for term in terms
+            )
         )
     )
 

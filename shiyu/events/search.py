@@ -1,4 +1,4 @@
-"""Chinese full-text search: bigram tokens stored in `events.search_text`.
+"""Chinese full-text search: bigram tokens stored in `event_search.document`.
 
 Neither SQLite's FTS5 nor PostgreSQL's text search segments Chinese, so the application does
 it: every event stores its title, description and address as a space-separated list of
@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -55,7 +56,8 @@ def _grams(piece: str) -> list[str]:
 
 
 def document_text(*parts: str | None) -> str:
-    """The value of `events.search_text` for the given fields (tokens separated by spaces)."""
+    """The value of `event_search.document` for the given fields (tokens separated by
+    spaces)."""
     text = normalise(" ".join(p for p in parts if p))
     tokens: dict[str, None] = {}
     for piece in _PIECE.findall(text):
@@ -101,22 +103,43 @@ def tsquery(terms: Iterable[str]) -> str:
     )
 
 
-def retokenise(conn: Connection, tokens: Callable[..., str] = document_text) -> None:
+@dataclass(frozen=True)
+class Documents:
+    """Where the documents are stored: table, its event id column, its document column."""
+
+    table: str
+    event_id: str
+    document: str
+
+
+#: since revision 0018eventsearch
+IN_EVENT_SEARCH = Documents("event_search", "event_id", "document")
+#: revisions 0007search to 0017statusindex kept them in the events' own rows
+IN_EVENTS = Documents("events", "id", "search_text")
+
+
+def retokenise(
+    conn: Connection,
+    tokens: Callable[..., str] = document_text,
+    *,
+    into: Documents = IN_EVENT_SEARCH,
+) -> None:
     """Store every event's tokens (`tokens(title, description, address)`) again, for a
     migration that changed them (in batches; on SQLite the update trigger keeps FTS5 in step,
-    on PostgreSQL the GIN index is over an expression of the column)."""
+    on PostgreSQL the GIN index is over an expression of the column). `into`: where the
+    schema of the migration's revision keeps them."""
     events = sa.table(
         "events",
         sa.column("id", sa.Integer),
         sa.column("title", sa.String),
         sa.column("description", sa.Text),
         sa.column("address", sa.String),
-        sa.column("search_text", sa.Text),
     )
+    target = sa.table(into.table, sa.column(into.event_id, sa.Integer), sa.column(into.document))
     update = (
-        events.update()
-        .where(events.c.id == sa.bindparam("event_id"))
-        .values(search_text=sa.bindparam("tokens"))
+        target.update()
+        .where(target.c[into.event_id] == sa.bindparam("of_event"))
+        .values({into.document: sa.bindparam("tokens")})
     )
     after = 0
     while True:
@@ -131,7 +154,7 @@ def retokenise(conn: Connection, tokens: Callable[..., str] = document_text) -> 
         conn.execute(
             update,
             [
-                {"event_id": i, "tokens": tokens(title, description, address)}
+                {"of_event": i, "tokens": tokens(title, description, address)}
                 for i, title, description, address in rows
             ],
         )

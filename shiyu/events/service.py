@@ -36,6 +36,7 @@ from shiyu.events.models import (
     Category,
     DeadlineRule,
     Event,
+    EventSearch,
     Extension,
     Whistle,
     WhistleCall,
@@ -110,10 +111,6 @@ def _field_error(field: str, msg: str) -> InvalidInput:
 # ---------------------------------------------------------------- intake
 
 
-def _search_text(*parts: str | None) -> str:
-    return search.document_text(*parts)
-
-
 @dataclass(frozen=True)
 class Prepared:
     """What storing a report computes from its text alone: normalised fields, search tokens
@@ -136,7 +133,7 @@ def prepare(data: IntakeData) -> Prepared:
         description=description,
         address=address,
         # the stored text's tokens, as a migration re-tokenising the events makes them
-        search_text=_search_text(title, description, address),
+        search_text=search.document_text(title, description, address),
         band_keys=tuple(similarity.keys_for(similarity.clean(title, description))),
     )
 
@@ -228,6 +225,7 @@ def create_many(
     out: list[tuple[Event, bool] | None] = [None] * len(reports)
     fresh: list[tuple[int, Event, str | None]] = []
     band_keys: list[tuple[int, ...]] = []
+    documents: list[str] = []
     first_of: dict[tuple[str, str], int] = {}
     repeats: list[tuple[int, int]] = []
     located = _located(session, settings, reports)
@@ -249,6 +247,7 @@ def create_many(
         )
         fresh.append((i, event, phone))
         band_keys.append(prepared.band_keys)
+        documents.append(prepared.search_text)
         out[i] = (event, True)
     events = [event for _, event, _ in fresh]
     # the ids first, so the codes (which hold them) go in with the rows: no UPDATE
@@ -258,6 +257,11 @@ def create_many(
         event.code = f"SY{event.reported_at.astimezone(deadlines.CHINA):%Y%m%d}{event_id:07d}"
     session.add_all(events)
     session.flush()  # the events before the rows that refer to them (the ORM knows no order)
+    if events:
+        session.connection().execute(
+            insert(EventSearch),
+            [{"event_id": e.id, "document": d} for e, d in zip(events, documents, strict=True)],
+        )
     timeline = [
         reports[i].run(_record_report, session, event, reports[i].actor) for i, event, _ in fresh
     ]
@@ -321,7 +325,6 @@ def _new_event(
         status=Status.reported.value,
         light=Light.none.value,
         reported_at=data.reported_at or utcnow(),
-        search_text=ready.search_text,
     )
     return event, phone
 

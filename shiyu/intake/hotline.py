@@ -42,7 +42,7 @@ from shiyu.events import repository as events_repository
 from shiyu.events import search
 from shiyu.events import service as events
 from shiyu.events.enums import AppealKind, Channel, Light, Status, Urgency
-from shiyu.events.models import Action, Event
+from shiyu.events.models import Action, Event, EventSearch
 from shiyu.intake.hotline_models import HotlineImport, HotlineImportError, HotlineMapping
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.jurisdiction.enums import Level
@@ -59,6 +59,7 @@ HOTLINE_IMPORT = define("hotline:import", "导入12345工单", roles={RoleCode.d
 CHINA = ZoneInfo("Asia/Shanghai")  # as events.deadlines.CHINA: codes carry the local date
 #: the bulk path writes these tables with Core statements
 EVENTS = cast(Table, Event.__table__)
+DOCUMENTS = cast(Table, EventSearch.__table__)
 ACTIONS = cast(Table, Action.__table__)
 ERRORS = cast(Table, HotlineImportError.__table__)
 SOURCE_PREFIX = "hotline:"
@@ -991,11 +992,13 @@ def _update_existing(run: _Run, row: _Row, old: Any) -> str:
     run.session.execute(
         update(EVENTS)
         .where(EVENTS.c.id == old.id)
+        .values(**changes, updated_at=run.now, version=EVENTS.c.version + 1)
+    )
+    run.session.execute(
+        update(DOCUMENTS)
+        .where(DOCUMENTS.c.event_id == old.id)
         .values(
-            **changes,
-            search_text=_search_text(merged["title"], merged["description"], merged["address"]),
-            updated_at=run.now,
-            version=EVENTS.c.version + 1,
+            document=search.document_text(merged["title"], merged["description"], merged["address"])
         )
     )
     run.session.execute(
@@ -1013,11 +1016,6 @@ def _update_existing(run: _Run, row: _Row, old: Any) -> str:
         ],
     )
     return "updated"
-
-
-def _search_text(*parts: str | None) -> str:
-    """The same tokens `events.service.create` stores (for full-text search)."""
-    return search.document_text(*parts)
 
 
 def _locate(run: _Run, rows: list[_Row]) -> dict[int, str]:
@@ -1064,7 +1062,8 @@ class _Created:
 
 
 def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
-    """What `events.service.create` stores for each row, written with two Core inserts."""
+    """What `events.service.create` stores for each row, written with Core inserts (one per
+    table)."""
     if not rows:
         return []
     cipher = events.cipher_for(run.settings)
@@ -1106,13 +1105,24 @@ def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
                 "status": Status.reported.value,
                 "light": Light.none.value,
                 "reported_at": reported_at,
-                "search_text": _search_text(row.title, row.description, row.address),
                 "updated_at": run.now,
                 "version": 1,
             }
         )
         created.append(_Created(event_id, code, row.owner_code, owner_path, row.phone, phone))
     insert_rows(run.session, EVENTS, event_rows)
+    # the same tokens `events.service.create_many` stores
+    insert_rows(
+        run.session,
+        DOCUMENTS,
+        [
+            {
+                "event_id": e["id"],
+                "document": search.document_text(r.title, r.description, r.address),
+            }
+            for e, r in zip(event_rows, rows, strict=True)
+        ],
+    )
     channel = {"channel": Channel.hotline_12345.value}
     run.session.execute(
         insert(ACTIONS),

@@ -19,9 +19,9 @@ def _include(obj: object, name: str | None, type_: str, *_: object) -> bool:
     # varchar_pattern_ops and GIN search indexes, SQLite's FTS5 tables
     if name is None:
         return True
-    if type_ == "index" and (name.endswith("_prefix") or name == "ix_events_search"):
+    if type_ == "index" and (name.endswith("_prefix") or name == "ix_event_search_document"):
         return False
-    return not (type_ == "table" and name.startswith("events_fts"))
+    return not (type_ == "table" and name.startswith("event_search_fts"))
 
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | Literal[False]:

@@ -6,13 +6,19 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from shiyu.config import Settings
+from shiyu.db import Database
 from shiyu.events import search
-from shiyu.events.models import Event
+from shiyu.events.models import Event, EventSearch
+from shiyu.events.repository import search_condition
+from tests.conftest import make_settings
 from tests.factories.events import create_event
-from tests.factories.world import World
+from tests.factories.world import World, create_world
+from tests.helpers import run_cli
 
 
 class TestTokens:
@@ -77,6 +83,12 @@ def texts(session: Session, settings: Settings, world: World) -> dict[str, Event
         events[title] = create_event(session, settings, world, title=title, **kw)
     session.flush()
     return events
+
+
+def _document(session: Session, event: Event) -> EventSearch:
+    stored = session.get(EventSearch, event.id)
+    assert stored is not None
+    return stored
 
 
 def _search(client: httpx.Client, headers: dict[str, str], q: str, **params: Any) -> list[str]:
@@ -153,9 +165,9 @@ class TestSearchApi:
     def test_changed_text_is_found_again(
         self, client: httpx.Client, world: World, session: Session, texts: dict[str, Event]
     ) -> None:
-        """The index follows updates of the token column (SQLite: the FTS5 triggers)."""
+        """The index follows updates of the documents (SQLite: the FTS5 triggers)."""
         event = texts["噪音扰民"]
-        event.search_text = search.document_text("广场舞音响扰民")
+        _document(session, event).document = search.document_text("广场舞音响扰民")
         session.commit()
         headers = world.headers(client, "dispatcher")
         assert _search(client, headers, "广场舞") == ["噪音扰民"]
@@ -167,12 +179,13 @@ class TestSearchApi:
         """What a migration that changes the tokens runs; the index follows on both
         databases."""
         event = texts["路灯不亮"]
-        event.search_text = "stale"
+        _document(session, event).document = "stale"
         session.flush()
         search.retokenise(session.connection())
         session.commit()
-        session.refresh(event)
-        assert event.search_text == search.document_text(
+        stored = _document(session, event)
+        session.refresh(stored)
+        assert stored.document == search.document_text(
             event.title, event.description, event.address
         )
         assert _search(client, world.headers(client, "dispatcher"), "夜间") == ["路灯不亮"]
@@ -217,3 +230,44 @@ def test_downgrading_0016_restores_every_character() -> None:
     tokens = revision._with_characters("人行道", "5号楼").split()
     assert set(tokens) == {"人行", "行道", "道", "人", "行", "5", "号楼", "号", "楼"}
     assert len(tokens) == len(set(tokens))
+
+
+def test_revision_0018_moves_the_documents_and_back(fresh_database: str) -> None:
+    """Upgrading to 0018eventsearch copies each event's tokens into `event_search`, where
+    the search finds them; downgrading puts them back into `events.search_text`."""
+    settings = make_settings(fresh_database)
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            world = create_world(session, settings)
+            event = create_event(session, settings, world, title="井盖缺失", description="夜间")
+            session.commit()
+            event_id, expected = event.id, _document(session, event).document
+        engine = create_engine(fresh_database)
+        try:
+            assert run_cli(fresh_database, "db", "downgrade", "0017statusindex").returncode == 0
+            with engine.connect() as conn:
+                assert (
+                    conn.execute(
+                        text("SELECT search_text FROM events WHERE id = :id"), {"id": event_id}
+                    ).scalar_one()
+                    == expected
+                )
+            assert run_cli(fresh_database, "db", "upgrade").returncode == 0
+            with engine.connect() as conn:
+                assert "search_text" not in {
+                    c["name"] for c in sa_inspect(conn).get_columns("events")
+                }
+        finally:
+            engine.dispose()
+        with db.session() as session:
+            stored = session.get(EventSearch, event_id)
+            assert stored is not None and stored.document == expected
+            found = session.scalars(
+                select(Event.id).where(
+                    search_condition(search.query_terms("井盖"), session.get_bind().dialect.name)
+                )
+            ).all()
+            assert found == [event_id]
+    finally:
+        db.dispose()

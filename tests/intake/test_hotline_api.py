@@ -16,7 +16,7 @@ from shiyu.auth.access import system_actor
 from shiyu.config import Settings
 from shiyu.events import search
 from shiyu.events import service as events
-from shiyu.events.models import Action, Event
+from shiyu.events.models import Action, Event, EventSearch
 from shiyu.kit.crypto import normalise_phone
 from shiyu.notifications.models import OutboundMessage
 from tests.factories.events import act
@@ -99,7 +99,9 @@ class TestUpload:
         assert cipher.decrypt(first.reporter_name) == "张三"
         assert first.reporter_phone_hash == cipher.lookup_hash(normalise_phone("13800138000"))
         assert second.reporter_phone is None and second.reporter_name is None
-        assert first.search_text == search.document_text(
+        first_document = session.get(EventSearch, first.id)
+        assert first_document is not None
+        assert first_document.document == search.document_text(
             first.title, first.description, "解放路1号"
         )
         timeline = session.scalars(select(Action).where(Action.event_id == first.id)).all()
@@ -221,7 +223,8 @@ class TestIdempotency:
         after = _events(session)
         assert len(after) == 4
         assert after["R1"].description == "改：路灯整排不亮"
-        assert "整排" in after["R1"].search_text.split()
+        r1_document = session.get(EventSearch, after["R1"].id)
+        assert r1_document is not None and "整排" in r1_document.document.split()
         assert (after["R2"].category_code, after["R2"].address) == ("AP05", "和平路2号")
         assert after["R3"].description == "占道经营，请尽快处理"
         assert after[hashed].category_code == "AP05"

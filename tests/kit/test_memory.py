@@ -27,7 +27,9 @@ def test_freeze_startup_moves_live_objects_out_of_the_generations() -> None:
         frozen = memory.freeze_startup()
         # this process has imported SQLAlchemy, FastAPI, NumPy: far more than a bare interpreter
         assert frozen > 50_000
-        assert gc.get_freeze_count() == frozen == memory.stats().frozen
+        assert memory.stats().frozen == frozen
+        # frozen objects still die by reference counting (other threads of the test process)
+        assert 0.9 * frozen < gc.get_freeze_count() <= frozen
         assert sum(gc.get_count()) < 1_000  # the generations start empty after it
     finally:
         gc.unfreeze()  # the rest of the test session collects as usual

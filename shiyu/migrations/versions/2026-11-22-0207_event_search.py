@@ -47,9 +47,9 @@ PG_INDEX = (
 
 def _retokenise() -> None:
     """Events stored before this revision hold plain text: store their tokens."""
-    from shiyu.events.search import retokenise
+    from shiyu.events.search import IN_EVENTS, retokenise
 
-    retokenise(op.get_bind())
+    retokenise(op.get_bind(), into=IN_EVENTS)
 
 
 def upgrade() -> None:

@@ -20,9 +20,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from shiyu.events.search import retokenise
+    from shiyu.events.search import IN_EVENTS, retokenise
 
-    retokenise(op.get_bind())
+    retokenise(op.get_bind(), into=IN_EVENTS)
 
 
 def downgrade() -> None:

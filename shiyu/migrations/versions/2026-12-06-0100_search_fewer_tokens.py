@@ -20,16 +20,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from shiyu.events.search import retokenise
+    from shiyu.events.search import IN_EVENTS, retokenise
 
-    retokenise(op.get_bind())
+    retokenise(op.get_bind(), into=IN_EVENTS)
 
 
 def downgrade() -> None:
     """Every character again: revision 0015's queries ask for one as a whole token."""
-    from shiyu.events.search import retokenise
+    from shiyu.events.search import IN_EVENTS, retokenise
 
-    retokenise(op.get_bind(), _with_characters)
+    retokenise(op.get_bind(), _with_characters, into=IN_EVENTS)
 
 
 def _with_characters(*parts: str | None) -> str:
