@@ -144,27 +144,25 @@ class WalCheckpointer(_CommitWoken):
 
     def checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
-            frames = self._pass(conn, "PASSIVE")
+            _busy, frames = self._pass(conn, "PASSIVE")
             if frames >= self.restart_frames:
                 self._pass(conn, "PASSIVE")  # what came in meanwhile, still without blocking
                 conn.execute(f"PRAGMA busy_timeout={self.restart_wait_ms}")
                 try:
-                    if self._pass(conn, "RESTART", restart=True) == 0:
-                        self.restarts += 1
+                    busy, _frames = self._pass(conn, "RESTART")
+                    self.restarts += 0 if busy else 1
                 finally:
                     conn.execute("PRAGMA busy_timeout=10000")
         except sqlite3.Error as exc:  # a locked or vanished file: the next commit retries
             log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
 
-    def _pass(self, conn: sqlite3.Connection, mode: str, *, restart: bool = False) -> int:
-        """One checkpoint; the log's length in frames (for a RESTART: 0 when it completed,
-        -1 when a writer or reader was still busy)."""
+    def _pass(self, conn: sqlite3.Connection, mode: str) -> tuple[bool, int]:
+        """One checkpoint: whether a writer or a reader kept it from finishing, and the log's
+        length in frames."""
         busy, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         self.runs += 1
         self.frames += max(copied, 0)
-        if restart:
-            return -1 if busy else 0
-        return int(frames)
+        return bool(busy), int(frames)
 
 
 #: PostgreSQL GIN indexes written at intake whose pending entries `PendingListCleaner` moves

@@ -80,6 +80,8 @@ FIELDS: dict[str, str] = {
 }
 #: what an import may change on an event that already exists (not yet dispatched)
 DESCRIPTIVE = ("title", "description", "category_code", "address")
+#: the fields whose text the search tokens are made of, in `search.document_text`'s order
+SEARCHED = ("title", "description", "address")
 #: statuses in which the hotline may still correct what it sent
 EDITABLE = frozenset({Status.reported.value, Status.accepted.value})
 APPEAL_KINDS_ZH = {
@@ -994,13 +996,12 @@ def _update_existing(run: _Run, row: _Row, old: Any) -> str:
         .where(EVENTS.c.id == old.id)
         .values(**changes, updated_at=run.now, version=EVENTS.c.version + 1)
     )
-    run.session.execute(
-        update(DOCUMENTS)
-        .where(DOCUMENTS.c.event_id == old.id)
-        .values(
-            document=search.document_text(merged["title"], merged["description"], merged["address"])
+    if changes.keys() & SEARCHED:  # a new category alone leaves the tokens as they are
+        run.session.execute(
+            update(DOCUMENTS)
+            .where(DOCUMENTS.c.event_id == old.id)
+            .values(document=search.document_text(*(merged[k] for k in SEARCHED)))
         )
-    )
     run.session.execute(
         insert(ACTIONS),
         [
