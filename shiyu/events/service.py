@@ -124,10 +124,23 @@ class Prepared:
     band_keys: tuple[int, ...]
 
 
+#: the lengths of `Event.title` and `Event.address`
+TITLE_MAX, ADDRESS_MAX = 200, 300
+
+
+def stored_text(title: str, description: str, address: str) -> tuple[str, str, str]:
+    """A report's title, description and address as every channel stores them: Simplified,
+    half-width, no control characters, cut to their columns (a title that normalises to
+    nothing keeps what was typed)."""
+    return (
+        text.normalise(title)[:TITLE_MAX] or title.strip()[:TITLE_MAX],
+        text.normalise(description),
+        text.normalise(address)[:ADDRESS_MAX],
+    )
+
+
 def prepare(data: IntakeData) -> Prepared:
-    title = text.normalise(data.title)[:200] or data.title.strip()[:200]
-    description = text.normalise(data.description)
-    address = text.normalise(data.address)[:300]
+    title, description, address = stored_text(data.title, data.description, data.address)
     return Prepared(
         title=title,
         description=description,

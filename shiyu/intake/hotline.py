@@ -46,7 +46,6 @@ from shiyu.events.models import Action, Event, EventSearch
 from shiyu.intake.hotline_models import HotlineImport, HotlineImportError, HotlineMapping
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.jurisdiction.enums import Level
-from shiyu.kit import text
 from shiyu.kit.bulk import insert_rows
 from shiyu.kit.clock import utcnow
 from shiyu.kit.crypto import normalise_phone
@@ -92,7 +91,8 @@ APPEAL_KINDS_ZH = {
     "建议": AppealKind.suggestion,
 }
 EXTRA_TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d日 %H:%M")
-MAX_TITLE, MAX_DESCRIPTION, MAX_NAME, MAX_ADDRESS, MAX_ORDER_ID = 200, 20_000, 50, 300, 128
+MAX_TITLE, MAX_ADDRESS = events.TITLE_MAX, events.ADDRESS_MAX
+MAX_DESCRIPTION, MAX_NAME, MAX_ORDER_ID = 20_000, 50, 128
 #: bad rows kept on the job for later viewing (the report of the run itself lists them all)
 MAX_STORED_ERRORS = 10_000
 
@@ -543,17 +543,18 @@ class _Parser:
             order_id = _content_id(name, phone, raw_time, title, description)
         # stored as every other channel stores text (Simplified, half-width, no control
         # characters), after the order id: a content id stays what earlier imports derived
+        title, description, address = events.stored_text(title, description, address)
         return _Row(
             number=number,
             order_id=order_id,
-            title=text.normalise(title)[:MAX_TITLE] or title,
-            description=text.normalise(description),
+            title=title,
+            description=description,
             category_code=self._category(str(g(record, "category"))),
             appeal_kind=self._kind(str(g(record, "appeal_kind"))),
             reported_at=reported_at,
             phone=phone,
             name=name,
-            address=text.normalise(address),
+            address=address,
             lng=lng,
             lat=lat,
             owner_code=self._owner(str(g(record, "owner"))),
