@@ -146,7 +146,8 @@ def test_postgres_moves_new_full_text_entries_out_of_the_pending_list(fresh_data
     cleaner.interval = 0.0
     try:
         with db.transaction() as s:
-            s.execute(text("CREATE TABLE pending_docs (doc text)"))
+            # autovacuum (or autoanalyze) would clean the pending list too, racing the cleaner
+            s.execute(text("CREATE TABLE pending_docs (doc text) WITH (autovacuum_enabled = off)"))
             s.execute(
                 text(
                     "CREATE INDEX ix_pending_docs ON pending_docs "
