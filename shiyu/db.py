@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from typing import Any
@@ -113,8 +114,10 @@ class WalCheckpointer(_CommitWoken):
     `restart_frames`, a second PASSIVE pass catches up and a RESTART checkpoint copies the few
     frames left and waits for the readers of older snapshots, holding the writers for those
     milliseconds only: its busy timeout is short (`restart_wait_ms`), and when a long reader is
-    still in the log it gives up and tries at the next commit. `journal_size_limit` (set by
-    the writers, see `_configure_sqlite`) then truncates the file that a burst had grown."""
+    still in the log it gives up and tries again `restart_backoff` seconds later (the writers
+    wait while it tries: a long export must not cost them 50 ms in every 200).
+    `journal_size_limit` (set by the writers, see `_configure_sqlite`) then truncates the file
+    that a burst had grown."""
 
     thread_name = "wal-checkpoint"
 
@@ -125,11 +128,14 @@ class WalCheckpointer(_CommitWoken):
         interval: float = 0.2,
         restart_frames: int = WAL_RESTART_FRAMES,
         restart_wait_ms: int = 50,
+        restart_backoff: float = 1.0,
     ) -> None:
         super().__init__(interval=interval)
         self.path = path
         self.restart_frames = restart_frames
         self.restart_wait_ms = restart_wait_ms
+        self.restart_backoff = restart_backoff
+        self._next_restart = 0.0  # time.monotonic() before which no RESTART is tried
         #: checkpoints run, WAL frames copied back and logs started over, for the tests and the
         #: curious
         self.runs = 0
@@ -145,14 +151,17 @@ class WalCheckpointer(_CommitWoken):
     def checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
             _busy, frames = self._pass(conn, "PASSIVE")
-            if frames >= self.restart_frames:
+            if frames >= self.restart_frames and time.monotonic() >= self._next_restart:
                 self._pass(conn, "PASSIVE")  # what came in meanwhile, still without blocking
                 conn.execute(f"PRAGMA busy_timeout={self.restart_wait_ms}")
                 try:
                     busy, _frames = self._pass(conn, "RESTART")
-                    self.restarts += 0 if busy else 1
                 finally:
                     conn.execute("PRAGMA busy_timeout=10000")
+                if busy:
+                    self._next_restart = time.monotonic() + self.restart_backoff
+                else:
+                    self.restarts += 1
         except sqlite3.Error as exc:  # a locked or vanished file: the next commit retries
             log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
 

@@ -99,7 +99,8 @@ def test_a_long_log_starts_over_unless_a_reader_still_needs_it(tmp_path: Path) -
     """Past `restart_frames` the checkpointer copies the log back and has it start over (a
     PASSIVE pass alone never does under sustained writes: they arrive while it runs). A
     reader that keeps an old snapshot stops that, not the writers: the RESTART gives up after
-    its short wait, and succeeds at the next checkpoint once the reader has gone."""
+    its short wait, is not tried again within its back-off, and succeeds once the reader has
+    gone."""
     path = tmp_path / "restart.db"
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("PRAGMA journal_mode=WAL")
@@ -107,7 +108,7 @@ def test_a_long_log_starts_over_unless_a_reader_still_needs_it(tmp_path: Path) -
     writer.execute("CREATE TABLE blobs (b BLOB)")
     reader = sqlite3.connect(path, isolation_level=None)
     control = sqlite3.connect(path, check_same_thread=False)
-    checkpointer = WalCheckpointer(str(path), restart_frames=256)  # 1 MB of log
+    checkpointer = WalCheckpointer(str(path), restart_frames=256, restart_backoff=3600)
     try:
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM blobs").fetchone()  # holds its snapshot
@@ -120,6 +121,11 @@ def test_a_long_log_starts_over_unless_a_reader_still_needs_it(tmp_path: Path) -
         writer.execute("INSERT INTO blobs VALUES (randomblob(262144))")  # writers go on
         assert _log_frames(control) > 512
         reader.execute("COMMIT")
+        runs = checkpointer.runs
+        checkpointer.checkpoint(control)  # within the back-off after a failed RESTART
+        assert (checkpointer.runs - runs, checkpointer.restarts) == (1, 0)  # one PASSIVE
+        checkpointer.restart_backoff = 0.0
+        checkpointer._next_restart = 0.0
         checkpointer.checkpoint(control)
         assert checkpointer.restarts == 1
         writer.execute("INSERT INTO blobs VALUES (randomblob(262144))")
