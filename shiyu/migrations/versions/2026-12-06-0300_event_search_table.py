@@ -17,8 +17,10 @@ triggers), replacing `events_fts`. PostgreSQL: GIN index `ix_event_search_docume
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision = "0018eventsearch"
 #: also merges the search branch (0007search, 0012searchgrams), which built `events_fts` and
@@ -49,29 +51,12 @@ PG_INDEX = (
     "CREATE INDEX ix_event_search_document ON event_search "
     "USING gin (to_tsvector('simple'::regconfig, document))"
 )
-#: revision 0007search's objects, dropped here and built again by the downgrade
-OLD_SQLITE_TABLE = (
-    "CREATE VIRTUAL TABLE events_fts USING fts5("
-    "search_text, content='events', content_rowid='id', tokenize='unicode61')"
-)
-OLD_SQLITE_TRIGGERS = (
-    """CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
-        INSERT INTO events_fts(rowid, search_text) VALUES (new.id, new.search_text);
-    END""",
-    """CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
-        INSERT INTO events_fts(events_fts, rowid, search_text)
-        VALUES ('delete', old.id, old.search_text);
-    END""",
-    """CREATE TRIGGER events_fts_update AFTER UPDATE OF search_text ON events BEGIN
-        INSERT INTO events_fts(events_fts, rowid, search_text)
-        VALUES ('delete', old.id, old.search_text);
-        INSERT INTO events_fts(rowid, search_text) VALUES (new.id, new.search_text);
-    END""",
-)
-OLD_PG_INDEX = (
-    "CREATE INDEX ix_events_search ON events "
-    "USING gin (to_tsvector('simple'::regconfig, search_text))"
-)
+
+
+def _revision_0007() -> Any:
+    """Revision 0007search's module: its FTS5 table, triggers and GIN index are what this
+    revision drops and its downgrade builds again, as 0007 wrote them."""
+    return context.script.get_revision("0007search").module
 
 
 def upgrade() -> None:
@@ -119,10 +104,11 @@ def downgrade() -> None:
         for name in ("event_search_fts_insert", "event_search_fts_delete", "event_search_fts_update"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS event_search_fts")
-        op.execute(OLD_SQLITE_TABLE)
-        for trigger in OLD_SQLITE_TRIGGERS:
+        old = _revision_0007()
+        op.execute(old.SQLITE_TABLE)
+        for trigger in old.SQLITE_TRIGGERS:
             op.execute(trigger)
         op.execute("INSERT INTO events_fts(events_fts) VALUES ('rebuild')")
     elif dialect == "postgresql":
-        op.execute(OLD_PG_INDEX)
+        op.execute(_revision_0007().PG_INDEX)
     op.drop_table("event_search")
