@@ -342,16 +342,13 @@ class Database:
             else self.engine
         )
         #: PostgreSQL: the full-text index's pending entries move in a thread of this process
-        self.pending_lists = None if self.is_sqlite else PendingListCleaner(self.engine)
-        if self.pending_lists is not None:
-            event.listen(self.engine, "commit", lambda _conn: self._wake_pending_lists())
+        self.pending_lists: PendingListCleaner | None = None
+        if not self.is_sqlite:
+            cleaner = self.pending_lists = PendingListCleaner(self.engine)
+            event.listen(self.engine, "commit", lambda _conn: cleaner.written())
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=self.write_engine, expire_on_commit=False)
         self.pinned: Connection | None = None
-
-    def _wake_pending_lists(self) -> None:
-        if self.pending_lists is not None:
-            self.pending_lists.written()
 
     def session(self, *, write: bool = True) -> Session:
         if self.pinned is not None:
