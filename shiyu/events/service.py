@@ -124,6 +124,11 @@ class Prepared:
     band_keys: tuple[int, ...]
 
 
+def event_code(reported_at: datetime, event_id: int) -> str:
+    """一案一码: SY, the local date of the report, the id (every channel numbers events so)."""
+    return f"SY{reported_at.astimezone(deadlines.CHINA):%Y%m%d}{event_id:07d}"
+
+
 #: the lengths of `Event.title` and `Event.address`
 TITLE_MAX, ADDRESS_MAX = 200, 300
 
@@ -267,7 +272,7 @@ def create_many(
     ids = repository.allocate_event_ids(session, len(events)) if events else []
     for event, event_id in zip(events, ids, strict=True):
         event.id = event_id
-        event.code = f"SY{event.reported_at.astimezone(deadlines.CHINA):%Y%m%d}{event_id:07d}"
+        event.code = event_code(event.reported_at, event_id)
     session.add_all(events)
     session.flush()  # the events before the rows that refer to them (the ORM knows no order)
     if events:

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, StrictBool, field_validator
 from sqlalchemy import Table, func, insert, select, update
@@ -41,6 +40,7 @@ from shiyu.errors import Conflict, Forbidden, InvalidInput, NotFound, ShiyuError
 from shiyu.events import repository as events_repository
 from shiyu.events import search
 from shiyu.events import service as events
+from shiyu.events.deadlines import CHINA
 from shiyu.events.enums import AppealKind, Channel, Light, Status, Urgency
 from shiyu.events.models import Action, Event, EventSearch
 from shiyu.intake.hotline_models import HotlineImport, HotlineImportError, HotlineMapping
@@ -55,7 +55,6 @@ from shiyu.notifications import service as notify
 
 HOTLINE_IMPORT = define("hotline:import", "导入12345工单", roles={RoleCode.dispatcher})
 
-CHINA = ZoneInfo("Asia/Shanghai")  # as events.deadlines.CHINA: codes carry the local date
 #: the bulk path writes these tables with Core statements
 EVENTS = cast(Table, Event.__table__)
 DOCUMENTS = cast(Table, EventSearch.__table__)
@@ -1079,7 +1078,7 @@ def _insert_new(run: _Run, rows: list[_Row]) -> list[_Created]:
         grid_code = grids.get(i)
         scope_path = (run.path_of(grid_code) if grid_code else None) or owner_path
         reported_at = row.reported_at or run.now
-        code = f"SY{reported_at.astimezone(CHINA):%Y%m%d}{event_id:07d}"
+        code = events.event_code(reported_at, event_id)
         phone = cipher.encrypt(row.phone)
         event_rows.append(
             {
