@@ -1,22 +1,18 @@
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     bindparam,
     delete,
     insert,
     or_,
     select,
-    union,
 )
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.expression import Executable
 
 from shiyu.duplicates import cells
 from shiyu.duplicates.models import DuplicateBand, DuplicateCandidate, MergeNotice
@@ -74,16 +70,8 @@ def insert_bands(session: Session, bands: Sequence[Bands]) -> None:
         session.connection().execute(insert(DuplicateBand), rows)
 
 
-#: a place condition on band rows: within these cells, without a grid, in this grid
-_PLACE_CONDITIONS: dict[str, ColumnElement[bool]] = {
-    "cells": DuplicateBand.cell.in_(bindparam("cells", expanding=True)),
-    "no_grid": DuplicateBand.grid_code.is_(None),
-    "grid": DuplicateBand.grid_code == bindparam("grid"),
-}
-
-
 def _place_filters(near: Near) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The place conditions (names in `_PLACE_CONDITIONS`) whose union holds every event whose
+    """The place conditions (their SQL: `_place_sql`) whose union holds every event whose
     place can agree with `near` (same grid, within the radius, or without the place that would
     refute it), each served by an index, and their parameters; `service.place_match` decides
     exactly. Empty when nothing can refute a match (the new event has no place) or the radius
@@ -108,41 +96,158 @@ def _place_filters(near: Near) -> tuple[tuple[str, ...], dict[str, Any]]:
     return tuple(names), params
 
 
-@functools.cache
-def _hits_statement(places: tuple[str, ...]) -> Executable:
-    """Built once per combination of place conditions and executed with parameters: building
-    the statement cost four times what running it did."""
-    base = select(DuplicateBand.event_id).where(
+@dataclass(frozen=True)
+class HitQuery:
+    """One new event's band search: its keys, the window of `reported_at`, itself (never its
+    own hit) and its place."""
+
+    keys: Sequence[int]
+    since: datetime
+    until: datetime
+    exclude_id: int
+    near: Near
+
+
+def _place_sql(place: str, values: dict[str, Any], mark: str) -> tuple[str, list[Any]]:
+    """The SQL (`mark`: the driver's placeholder) and parameters of a place condition named
+    by `_place_filters`: within these cells, without a grid, in this grid."""
+    if place == "cells":
+        return f"cell IN ({', '.join([mark] * len(values['cells']))})", list(values["cells"])
+    if place == "no_grid":
+        return "grid_code IS NULL", []
+    return f"grid_code = {mark}", [values["grid"]]
+
+
+#: the rows per event the plain look-up (`_hits_by_key`) may read for a batch before the batch
+#: is searched place first (`_hits_by_place`)
+ROWS_PER_QUERY = 64
+
+
+def band_hits_many(session: Session, queries: Sequence[HitQuery]) -> list[list[int]]:
+    """For each query, the events sharing one of its band keys, reported in its window,
+    whose place can agree with its place: at most `MAX_HITS` per place condition, so
+    boilerplate reported all over the city cannot crowd out the copy next door.
+
+    Most keys of a new text are shared by no open event, or by a few: one look-up of all the
+    batch's keys reads their rows, and the window and the place are checked here (an index
+    seek per key). A batch whose keys hold more rows than `ROWS_PER_QUERY` per event shares
+    a boilerplate text with many events: it is searched place first instead."""
+    if not queries:
+        return []
+    found = _hits_by_key(session, queries)
+    return found if found is not None else _hits_by_place(session, queries)
+
+
+_BY_KEY = (
+    select(
+        DuplicateBand.key,
+        DuplicateBand.event_id,
+        DuplicateBand.reported_at,
+        DuplicateBand.cell,
+        DuplicateBand.grid_code,
+    )
+    .where(
         DuplicateBand.key.in_(bindparam("keys", expanding=True)),
         DuplicateBand.reported_at >= bindparam("since"),
         DuplicateBand.reported_at <= bindparam("until"),
-        DuplicateBand.event_id != bindparam("exclude_id"),
     )
-    if not places:
-        return base.distinct().limit(MAX_HITS)
-    # one round trip: each place condition keeps its own limit and its own index
-    limited = [
-        base.where(_PLACE_CONDITIONS[name]).distinct().limit(MAX_HITS).subquery() for name in places
+    .limit(bindparam("limit"))
+)
+
+
+def _hits_by_key(session: Session, queries: Sequence[HitQuery]) -> list[list[int]] | None:
+    """`band_hits_many` from the rows of the batch's keys, or None when they are too many."""
+    keys = sorted({k for q in queries for k in q.keys})
+    if not keys:
+        return [[] for _ in queries]
+    limit = ROWS_PER_QUERY * len(queries)
+    rows = (
+        session.connection()
+        .execute(
+            _BY_KEY,
+            {
+                "keys": keys,
+                "since": min(q.since for q in queries),
+                "until": max(q.until for q in queries),
+                "limit": limit + 1,
+            },
+        )
+        .all()
+    )
+    if len(rows) > limit:
+        return None
+    by_key: dict[int, list[Any]] = {}
+    for row in rows:
+        by_key.setdefault(row.key, []).append(row)
+    return [_matching(q, [r for k in q.keys for r in by_key.get(k, ())]) for q in queries]
+
+
+def _matching(query: HitQuery, rows: Sequence[Any]) -> list[int]:
+    """The events of these band rows (of the query's keys) in its window and whose place can
+    agree with its place, at most `MAX_HITS` per place condition (`_place_sql`'s, checked
+    here)."""
+    places, values = _place_filters(query.near)
+    near_cells = frozenset(values.get("cells", ()))
+    candidates = [
+        r
+        for r in rows
+        if r.event_id != query.exclude_id and query.since <= r.reported_at <= query.until
     ]
-    return union(*(select(sub.c.event_id) for sub in limited))
+    found: dict[int, None] = {}
+    for place in places or ("",):
+        of_place: dict[int, None] = {}
+        for r in candidates:
+            if len(of_place) < MAX_HITS and _in_place(place, r, near_cells, values.get("grid")):
+                of_place[r.event_id] = None
+        found.update(of_place)
+    return list(found)
 
 
-def band_hits(
-    session: Session,
-    keys: list[int],
-    *,
-    since: datetime,
-    until: datetime,
-    exclude_id: int,
-    near: Near,
-) -> list[int]:
-    """Events sharing a band key with `keys`, reported in [since, until], whose place can
-    agree with `near`: at most `MAX_HITS` per place condition, so boilerplate reported all
-    over the city cannot crowd out the copy next door."""
-    places, params = _place_filters(near)
-    params.update(keys=keys, since=since, until=until, exclude_id=exclude_id)
-    rows = session.connection().execute(_hits_statement(places), params)
-    return [row[0] for row in rows]
+def _in_place(place: str, row: Any, near_cells: frozenset[int], grid: str | None) -> bool:
+    if place == "cells":
+        return bool(row.cell in near_cells)
+    if place == "no_grid":
+        return row.grid_code is None
+    if place == "grid":
+        return bool(row.grid_code == grid)
+    return True
+
+
+def _hits_by_place(session: Session, queries: Sequence[HitQuery]) -> list[list[int]]:
+    """`band_hits_many` in one statement, written here as SQL text: a UNION ALL of one
+    limited subquery per event and place condition, each served by the index that leads
+    with `key` and that condition's column. Its shape changes with every batch, so an
+    expression built and compiled by SQLAlchemy each time would cost more than running it."""
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    as_stored = DuplicateBand.__table__.c.reported_at.type.bind_processor(conn.dialect)
+    parts: list[str] = []
+    params: list[Any] = []
+    for i, query in enumerate(queries):
+        if not query.keys:
+            continue
+        window = [query.since, query.until]
+        if as_stored is not None:
+            window = [as_stored(t) for t in window]
+        base = (
+            "SELECT DISTINCT event_id FROM duplicate_bands"
+            f' WHERE "key" IN ({", ".join([mark] * len(query.keys))})'
+            f" AND reported_at >= {mark} AND reported_at <= {mark} AND event_id <> {mark}"
+        )
+        base_params = [*query.keys, *window, query.exclude_id]
+        places, values = _place_filters(query.near)
+        conditions = [_place_sql(place, values, mark) for place in places] or [("", [])]
+        for n, (condition, place_params) in enumerate(conditions):
+            where = f" AND {condition}" if condition else ""
+            parts.append(
+                f"SELECT {i} AS q, event_id FROM ({base}{where} LIMIT {MAX_HITS}) AS hits_{i}_{n}"
+            )
+            params.extend([*base_params, *place_params])
+    found: list[dict[int, None]] = [{} for _ in queries]
+    if parts:
+        for q, event_id in conn.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)):
+            found[q][event_id] = None
+    return [list(ids) for ids in found]
 
 
 @dataclass(frozen=True)

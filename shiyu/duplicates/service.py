@@ -126,20 +126,30 @@ def _text_of(event: Event, keys: Sequence[int] | None = None) -> _Text | None:
     return _Text(event, list(keys)) if keys else None
 
 
-def _hits(session: Session, settings: Settings, text: _Text, later: set[int]) -> list[int]:
-    """Band hits of the event, less the events of its own batch that came after it (a batch
+def _hits_many(
+    session: Session, settings: Settings, texts: Sequence[_Text]
+) -> dict[int, list[int]]:
+    """Each event's band hits, less the events of its own batch that came after it (a batch
     finds what one-by-one intake would have: each event against those before it)."""
     window = timedelta(hours=settings.duplicate_window_hours)
-    event = text.event
-    hits = repository.band_hits(
+    found = repository.band_hits_many(
         session,
-        text.keys,
-        since=event.reported_at - window,
-        until=event.reported_at + window,
-        exclude_id=event.id,
-        near=_near(event, settings),
+        [
+            repository.HitQuery(
+                t.keys,
+                since=t.event.reported_at - window,
+                until=t.event.reported_at + window,
+                exclude_id=t.event.id,
+                near=_near(t.event, settings),
+            )
+            for t in texts
+        ],
     )
-    return [h for h in hits if not (h in later and h > event.id)]
+    batch = {t.event.id for t in texts}
+    return {
+        t.event.id: [h for h in hits if not (h in batch and h > t.event.id)]
+        for t, hits in zip(texts, found, strict=True)
+    }
 
 
 def flag_new_events(
@@ -171,8 +181,7 @@ def flag_new_events(
             for t in texts
         ],
     )
-    batch = {t.event.id for t in texts}
-    hits = {t.event.id: _hits(session, settings, t, batch) for t in texts}
+    hits = _hits_many(session, settings, texts)
     if not fresh:  # decisions may exist: never suggest a pair again
         for t in texts:
             decided = repository.decided_with(session, t.event.id, hits[t.event.id])

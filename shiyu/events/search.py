@@ -25,6 +25,7 @@ be present (AND).
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -48,20 +49,19 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", kit_text.normalise(text)).lower()
 
 
-def _grams(piece: str) -> list[str]:
-    """A run of Chinese gives its bigrams and its last character; anything else stays whole."""
-    if not _CJK.match(piece):
-        return [piece]
-    return [*(piece[i : i + 2] for i in range(len(piece) - 1)), piece[-1]]
-
-
 def document_text(*parts: str | None) -> str:
     """The value of `event_search.document` for the given fields (tokens separated by
-    spaces)."""
+    spaces): each token once, in order of first appearance."""
     text = normalise(" ".join(p for p in parts if p))
     tokens: dict[str, None] = {}
     for piece in _PIECE.findall(text):
-        tokens.update(dict.fromkeys(_grams(piece)))
+        if _CJK.match(piece):
+            # a run of Chinese: its bigrams (paired in C by `map`: intake tokenises every
+            # report) and its last character
+            tokens.update(dict.fromkeys(map(operator.add, piece, piece[1:])))
+            tokens.setdefault(piece[-1])
+        else:
+            tokens.setdefault(piece)
     return " ".join(tokens)
 
 

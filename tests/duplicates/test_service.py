@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,13 @@ def _event(session: Session, settings: Settings, world: World, **kw: Any) -> Eve
 
 
 class TestIntakeSuggestions:
+    @pytest.fixture(autouse=True, params=[0, 10_000], ids=["by_place", "by_key"])
+    def search_path(self, request: pytest.FixtureRequest, monkeypatch: Any) -> None:
+        """Every case both ways `repository.band_hits_many` searches: place first (as when
+        the keys hold too many rows), and by key with the window and place checked on the
+        rows read."""
+        monkeypatch.setattr(repository, "ROWS_PER_QUERY", request.param)
+
     def test_same_text_same_grid_is_suggested(
         self, session: Session, settings: Settings, world: World
     ) -> None:
