@@ -173,7 +173,8 @@ class EventSearch(Base):
     each change writes a new row version that every index of the table gets an entry for,
     the GIN index with its ~250 tokens too, and the 1.7 KB of tokens doubled the row's width.
     Indexed by FTS5 table `event_search_fts` (SQLite) or GIN index `ix_event_search_document`
-    (PostgreSQL), both built by migration 0018eventsearch."""
+    (PostgreSQL), both built by migration 0018eventsearch (the FTS5 table holds event ids
+    only, no positions, since 0019searchrowids)."""
 
     __tablename__ = "event_search"
 

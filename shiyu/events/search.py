@@ -85,7 +85,9 @@ def is_prefix(term: str) -> bool:
 
 def fts5_match(terms: Iterable[str]) -> str:
     """An FTS5 MATCH expression requiring every term; each term is a quoted string, so FTS5
-    operators typed by users (AND, NOT, *, column filters) are plain text."""
+    operators typed by users (AND, NOT, *, column filters) are plain text. Each term is one
+    token (`query_terms`): the index keeps no positions (revision 0019searchrowids), so FTS5
+    would refuse a phrase of two."""
     return " ".join(
         '"' + term.replace('"', '""') + '"' + ("*" if is_prefix(term) else "") for term in terms
     )

@@ -152,7 +152,13 @@ class TestSearchApi:
         assert _search(client, headers, "和平路", status="dispatched") == []
 
     @pytest.mark.parametrize(
-        "q", ['井盖"', "井盖 OR 路灯", "NEAR(井盖 路灯)", "title:井盖", "井盖*", "-井盖", "，"]
+        "q",
+        [
+            *['井盖"', "井盖 OR 路灯", "NEAR(井盖 路灯)", "title:井盖", "井盖*", "-井盖", "，"],
+            # letters and numbers outside Chinese and ASCII: each term must stay one token
+            # (SQLite's index holds no positions, so a phrase query would be refused)
+            *["x²", "ǅ", "Ⅻ号", "àb", "ﾊﾟ"],
+        ],
     )
     def test_operator_characters_are_plain_text(
         self, client: httpx.Client, world: World, texts: dict[str, Event], q: str
@@ -270,4 +276,50 @@ def test_revision_0018_moves_the_documents_and_back(fresh_database: str) -> None
             ).all()
             assert found == [event_id]
     finally:
+        db.dispose()
+
+
+def test_revision_0019_keeps_ids_only_and_back(fresh_database: str) -> None:
+    """On SQLite, 0019searchrowids builds the FTS5 index without positions (`detail=none`)
+    and its downgrade with them; the search finds the same event either way."""
+    settings = make_settings(fresh_database)
+    db = Database(settings)
+    sqlite = fresh_database.startswith("sqlite")
+
+    def fts_sql() -> str:
+        with engine.connect() as conn:
+            return str(
+                conn.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'event_search_fts'")
+                ).scalar_one()
+            )
+
+    def found() -> list[int]:
+        with db.session() as session:
+            dialect = session.get_bind().dialect.name
+            return list(
+                session.scalars(
+                    select(Event.id).where(search_condition(search.query_terms("井盖 夜"), dialect))
+                )
+            )
+
+    engine = create_engine(fresh_database)
+    try:
+        with db.session() as session:
+            world = create_world(session, settings)
+            event = create_event(session, settings, world, title="井盖缺失", description="夜间")
+            session.commit()
+            event_id = event.id
+        if sqlite:
+            assert "detail=none" in fts_sql()
+        assert run_cli(fresh_database, "db", "downgrade", "0018eventsearch").returncode == 0
+        if sqlite:
+            assert "detail" not in fts_sql()
+        assert found() == [event_id]
+        assert run_cli(fresh_database, "db", "upgrade").returncode == 0
+        if sqlite:
+            assert "detail=none" in fts_sql()
+        assert found() == [event_id]
+    finally:
+        engine.dispose()
         db.dispose()
