@@ -113,6 +113,7 @@ def serve_app() -> FastAPI:
     warm_up()
     app = create_app(settings, run_jobs=True)
     memory.freeze_startup()
+    memory.freeze_later(settings.gc_freeze_again_seconds)
     memory.watch_pauses()
     return app
 

@@ -236,6 +236,13 @@ class Settings(BaseSettings):
         "read, up to this). Intake writes index entries at random keys (duplicate bands, the "
         "search index); with SQLite's own 2 MB most of them read their page again first.",
     )
+    gc_freeze_again_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Each server process freezes the objects alive this many seconds after it "
+        "started out of the garbage collector's reach, as it froze those of its start-up: "
+        "caches and compiled statements the first traffic built (0: only at start-up).",
+    )
     max_concurrent_writes: int = Field(
         default=8,
         ge=0,

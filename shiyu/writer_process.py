@@ -295,6 +295,7 @@ def writer_main(settings: Settings, conn: Connection, name: str) -> None:
     committer = GroupCommitter(db, max_batch=settings.intake_batch_max, name=name)
     kinds = batched_kinds()
     memory.freeze_startup()
+    memory.freeze_later(settings.gc_freeze_again_seconds)
     memory.watch_pauses()
     send_lock = threading.Lock()
 

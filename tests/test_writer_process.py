@@ -142,6 +142,37 @@ def test_both_processes_freeze_their_start_up_objects_and_count_pauses(
     assert samples['shiyu_gc_collections_total{process="web",generation="0"}'] > 0
 
 
+def test_both_processes_freeze_again_once_traffic_has_built_its_caches(
+    fresh_database: str,
+) -> None:
+    """`SHIYU_GC_FREEZE_AGAIN_SECONDS` after start, each process freezes what it holds then
+    (the writer's figures travel with its next reply)."""
+    world = committed_world(fresh_database)
+    with running_server(
+        fresh_database, SHIYU_INTAKE_WRITER="process", SHIYU_GC_FREEZE_AGAIN_SECONDS="10"
+    ) as server:
+        token = _token(server.base, world.users["grid_worker"].username)
+        assert _report(server.base, token, world).status_code == 201
+        first = _gc_samples(server.base)
+        # the start-up freeze; the second comes 10 s after the start, after this reading
+        assert first['shiyu_gc_frozen_objects{process="web"}'] > 50_000
+        grown: dict[str, float] = {}
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            assert _report(server.base, token, world).status_code == 201
+            grown = _gc_samples(server.base)
+            if all(
+                grown[f'shiyu_gc_frozen_objects{{process="{p}"}}']
+                > first[f'shiyu_gc_frozen_objects{{process="{p}"}}']
+                for p in ("web", "writer")
+            ):
+                break
+    for process in ("web", "writer"):
+        key = f'shiyu_gc_frozen_objects{{process="{process}"}}'
+        assert grown[key] > first[key], process
+
+
 def test_a_killed_writer_fails_its_reports_and_the_next_start_a_new_one(
     fresh_database: str,
 ) -> None:

@@ -35,6 +35,19 @@ def test_freeze_startup_moves_live_objects_out_of_the_generations() -> None:
         gc.unfreeze()  # the rest of the test session collects as usual
 
 
+def test_freeze_later_freezes_once_more_in_its_own_thread() -> None:
+    assert memory.freeze_later(0) is None  # turned off
+    timer = memory.freeze_later(0.01)
+    assert timer is not None and timer.daemon
+    try:
+        timer.join(10)
+        assert not timer.is_alive()
+        assert memory.stats().frozen > 50_000
+        assert gc.get_freeze_count() > 0.9 * memory.stats().frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_pauses_are_counted_per_generation_once(automatic_gc_off: None) -> None:
     memory.watch_pauses()
     memory.watch_pauses()  # idempotent: one clock, each collection counted once
