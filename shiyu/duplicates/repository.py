@@ -1,18 +1,30 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
+    JSON,
+    BigInteger,
+    ColumnElement,
+    Select,
+    any_,
     bindparam,
     delete,
+    func,
     insert,
+    literal_column,
     or_,
     select,
+    union,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import Executable
 
 from shiyu.duplicates import cells
 from shiyu.duplicates.models import DuplicateBand, DuplicateCandidate, MergeNotice
@@ -70,8 +82,16 @@ def insert_bands(session: Session, bands: Sequence[Bands]) -> None:
         session.connection().execute(insert(DuplicateBand), rows)
 
 
+#: a place condition on band rows: within these cells, without a grid, in this grid
+_PLACE_CONDITIONS: dict[str, ColumnElement[bool]] = {
+    "cells": DuplicateBand.cell.in_(bindparam("cells", expanding=True)),
+    "no_grid": DuplicateBand.grid_code.is_(None),
+    "grid": DuplicateBand.grid_code == bindparam("grid"),
+}
+
+
 def _place_filters(near: Near) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The place conditions (their SQL: `_place_sql`) whose union holds every event whose
+    """The place conditions (names in `_PLACE_CONDITIONS`) whose union holds every event whose
     place can agree with `near` (same grid, within the radius, or without the place that would
     refute it), each served by an index, and their parameters; `service.place_match` decides
     exactly. Empty when nothing can refute a match (the new event has no place) or the radius
@@ -96,102 +116,122 @@ def _place_filters(near: Near) -> tuple[tuple[str, ...], dict[str, Any]]:
     return tuple(names), params
 
 
-@dataclass(frozen=True)
-class HitQuery:
-    """One new event's band search: its keys, the window of `reported_at`, itself (never its
-    own hit) and its place."""
-
-    keys: Sequence[int]
-    since: datetime
-    until: datetime
-    exclude_id: int
-    near: Near
+#: a key shared by more band rows than this in a batch's window is boilerplate: the events
+#: with it are searched place first (`_hits_by_place`)
+HEAVY_KEY_ROWS = 32
 
 
-def _place_sql(place: str, values: dict[str, Any], mark: str) -> tuple[str, list[Any]]:
-    """The SQL (`mark`: the driver's placeholder) and parameters of a place condition named
-    by `_place_filters`: within these cells, without a grid, in this grid."""
-    if place == "cells":
-        return f"cell IN ({', '.join([mark] * len(values['cells']))})", list(values["cells"])
-    if place == "no_grid":
-        return "grid_code IS NULL", []
-    return f"grid_code = {mark}", [values["grid"]]
+class BandRow(NamedTuple):
+    """A band row of an event of the batch being searched (not stored yet), in the shape of
+    the rows read from `duplicate_bands`."""
+
+    key: int
+    event_id: int
+    reported_at: datetime
+    cell: int
+    grid_code: str | None
 
 
-#: the rows per event the plain look-up (`_hits_by_key`) may read for a batch before the batch
-#: is searched place first (`_hits_by_place`)
-ROWS_PER_QUERY = 64
+def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) -> list[list[int]]:
+    """For each event of the batch, the events sharing one of its band keys, reported within
+    `window` of it, whose place can agree with its place: at most `MAX_HITS` per place
+    condition, so boilerplate reported all over the city cannot crowd out the copy next door.
+    The batch's own keys are not stored yet: each event also finds those before it in the
+    batch, as one-by-one intake would have.
 
-
-def band_hits_many(session: Session, queries: Sequence[HitQuery]) -> list[list[int]]:
-    """For each query, the events sharing one of its band keys, reported in its window,
-    whose place can agree with its place: at most `MAX_HITS` per place condition, so
-    boilerplate reported all over the city cannot crowd out the copy next door.
-
-    Most keys of a new text are shared by no open event, or by a few: one look-up of all the
-    batch's keys reads their rows, and the window and the place are checked here (an index
-    seek per key). A batch whose keys hold more rows than `ROWS_PER_QUERY` per event shares
-    a boilerplate text with many events: it is searched place first instead."""
-    if not queries:
+    Most keys of a new text are shared by no open event, or by a few. So one statement counts
+    the stored rows of all the batch's keys (an index seek per key; usually none has any), a
+    second reads the rows of the keys that have some, and window and place are checked here.
+    An event with a key held by more than `HEAVY_KEY_ROWS` rows shares a boilerplate text
+    with many others: it is searched place first instead."""
+    if not batch:
         return []
-    found = _hits_by_key(session, queries)
-    return found if found is not None else _hits_by_place(session, queries)
+    conn = session.connection()
+    span = {
+        "since": min(b.reported_at for b in batch) - window,
+        "until": max(b.reported_at for b in batch) + window,
+    }
+    counts = _key_counts(conn, sorted({k for b in batch for k in b.keys}), span)
+    stored: dict[int, list[Any]] = {}
+    light = [k for k, n in counts.items() if n <= HEAVY_KEY_ROWS]
+    if light:
+        for row in conn.execute(_statement(_ROWS_OF_KEYS, conn), {"keys": light, **span}):
+            stored.setdefault(row.key, []).append(row)
+    earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
+    found: list[list[int]] = []
+    for b in batch:
+        keys = set(b.keys)
+        if any(counts.get(k, 0) > HEAVY_KEY_ROWS for k in keys):
+            in_batch = _matching(b, window, [r for k in keys for r in earlier.get(k, ())])
+            found.append(list(dict.fromkeys([*_hits_by_place(conn, b, window), *in_batch])))
+        else:
+            rows = [r for k in keys for r in (*stored.get(k, ()), *earlier.get(k, ()))]
+            found.append(_matching(b, window, rows))
+        cell = cells.cell_of(b.near.lng, b.near.lat)
+        for k in keys:
+            earlier.setdefault(k, []).append(
+                BandRow(k, b.event_id, b.reported_at, cell, b.near.grid_code)
+            )
+    return found
 
 
-_BY_KEY = (
-    select(
-        DuplicateBand.key,
-        DuplicateBand.event_id,
-        DuplicateBand.reported_at,
-        DuplicateBand.cell,
-        DuplicateBand.grid_code,
-    )
-    .where(
-        DuplicateBand.key.in_(bindparam("keys", expanding=True)),
+def _by_keys(*columns: Any) -> dict[str, Any]:
+    """A select of `columns` from the band rows with the given keys (`keys`) reported in a
+    window (`since`, `until`), per dialect. A batch has hundreds of keys: PostgreSQL takes
+    them as one array and SQLite as one JSON list, so the statement's text stays the same
+    whatever their number (psycopg prepares it once; SQLAlchemy renders no parameter per
+    key, which cost more than the look-up)."""
+    window = (
         DuplicateBand.reported_at >= bindparam("since"),
         DuplicateBand.reported_at <= bindparam("until"),
     )
-    .limit(bindparam("limit"))
+    array = bindparam("keys", type_=ARRAY(BigInteger))
+    json_list: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam("keys", type_=JSON()))
+    )
+    return {
+        "postgresql": select(*columns).where(DuplicateBand.key == any_(array), *window),
+        "sqlite": select(*columns).where(DuplicateBand.key.in_(json_list), *window),
+        "": select(*columns).where(
+            DuplicateBand.key.in_(bindparam("keys", expanding=True)), *window
+        ),
+    }
+
+
+_COUNTS_OF_KEYS = {
+    dialect: statement.group_by(DuplicateBand.key)
+    for dialect, statement in _by_keys(DuplicateBand.key, func.count()).items()
+}
+_ROWS_OF_KEYS = _by_keys(
+    DuplicateBand.key,
+    DuplicateBand.event_id,
+    DuplicateBand.reported_at,
+    DuplicateBand.cell,
+    DuplicateBand.grid_code,
 )
 
 
-def _hits_by_key(session: Session, queries: Sequence[HitQuery]) -> list[list[int]] | None:
-    """`band_hits_many` from the rows of the batch's keys, or None when they are too many."""
-    keys = sorted({k for q in queries for k in q.keys})
+def _statement(statements: dict[str, Any], conn: Connection) -> Any:
+    return statements.get(conn.dialect.name, statements[""])
+
+
+def _key_counts(conn: Connection, keys: list[int], window: dict[str, Any]) -> dict[int, int]:
+    """How many band rows in the window each key has (keys with none left out)."""
     if not keys:
-        return [[] for _ in queries]
-    limit = ROWS_PER_QUERY * len(queries)
-    rows = (
-        session.connection()
-        .execute(
-            _BY_KEY,
-            {
-                "keys": keys,
-                "since": min(q.since for q in queries),
-                "until": max(q.until for q in queries),
-                "limit": limit + 1,
-            },
-        )
-        .all()
-    )
-    if len(rows) > limit:
-        return None
-    by_key: dict[int, list[Any]] = {}
-    for row in rows:
-        by_key.setdefault(row.key, []).append(row)
-    return [_matching(q, [r for k in q.keys for r in by_key.get(k, ())]) for q in queries]
+        return {}
+    rows = conn.execute(_statement(_COUNTS_OF_KEYS, conn), {"keys": keys, **window})
+    return {row[0]: row[1] for row in rows}
 
 
-def _matching(query: HitQuery, rows: Sequence[Any]) -> list[int]:
-    """The events of these band rows (of the query's keys) in its window and whose place can
-    agree with its place, at most `MAX_HITS` per place condition (`_place_sql`'s, checked
-    here)."""
-    places, values = _place_filters(query.near)
+def _matching(event: Bands, window: timedelta, rows: Sequence[Any]) -> list[int]:
+    """The events of these band rows (of the event's keys) within `window` of it and whose
+    place can agree with its place, at most `MAX_HITS` per place condition
+    (`_PLACE_CONDITIONS`, checked here)."""
+    places, values = _place_filters(event.near)
     near_cells = frozenset(values.get("cells", ()))
+    since, until = event.reported_at - window, event.reported_at + window
     candidates = [
-        r
-        for r in rows
-        if r.event_id != query.exclude_id and query.since <= r.reported_at <= query.until
+        r for r in rows if r.event_id != event.event_id and since <= r.reported_at <= until
     ]
     found: dict[int, None] = {}
     for place in places or ("",):
@@ -213,41 +253,36 @@ def _in_place(place: str, row: Any, near_cells: frozenset[int], grid: str | None
     return True
 
 
-def _hits_by_place(session: Session, queries: Sequence[HitQuery]) -> list[list[int]]:
-    """`band_hits_many` in one statement, written here as SQL text: a UNION ALL of one
-    limited subquery per event and place condition, each served by the index that leads
-    with `key` and that condition's column. Its shape changes with every batch, so an
-    expression built and compiled by SQLAlchemy each time would cost more than running it."""
-    conn = session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    as_stored = DuplicateBand.__table__.c.reported_at.type.bind_processor(conn.dialect)
-    parts: list[str] = []
-    params: list[Any] = []
-    for i, query in enumerate(queries):
-        if not query.keys:
-            continue
-        window = [query.since, query.until]
-        if as_stored is not None:
-            window = [as_stored(t) for t in window]
-        base = (
-            "SELECT DISTINCT event_id FROM duplicate_bands"
-            f' WHERE "key" IN ({", ".join([mark] * len(query.keys))})'
-            f" AND reported_at >= {mark} AND reported_at <= {mark} AND event_id <> {mark}"
-        )
-        base_params = [*query.keys, *window, query.exclude_id]
-        places, values = _place_filters(query.near)
-        conditions = [_place_sql(place, values, mark) for place in places] or [("", [])]
-        for n, (condition, place_params) in enumerate(conditions):
-            where = f" AND {condition}" if condition else ""
-            parts.append(
-                f"SELECT {i} AS q, event_id FROM ({base}{where} LIMIT {MAX_HITS}) AS hits_{i}_{n}"
-            )
-            params.extend([*base_params, *place_params])
-    found: list[dict[int, None]] = [{} for _ in queries]
-    if parts:
-        for q, event_id in conn.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)):
-            found[q][event_id] = None
-    return [list(ids) for ids in found]
+@functools.cache
+def _hits_statement(places: tuple[str, ...]) -> Executable:
+    """Built once per combination of place conditions and executed with parameters: building
+    the statement cost four times what running it did."""
+    base = select(DuplicateBand.event_id).where(
+        DuplicateBand.key.in_(bindparam("keys", expanding=True)),
+        DuplicateBand.reported_at >= bindparam("since"),
+        DuplicateBand.reported_at <= bindparam("until"),
+        DuplicateBand.event_id != bindparam("exclude_id"),
+    )
+    if not places:
+        return base.distinct().limit(MAX_HITS)
+    # one round trip: each place condition keeps its own limit and its own index
+    limited = [
+        base.where(_PLACE_CONDITIONS[name]).distinct().limit(MAX_HITS).subquery() for name in places
+    ]
+    return union(*(select(sub.c.event_id) for sub in limited))
+
+
+def _hits_by_place(conn: Connection, event: Bands, window: timedelta) -> list[int]:
+    """`band_hits_many`'s stored hits of one event, each place condition through the index
+    that leads with `key` and that condition's column."""
+    places, params = _place_filters(event.near)
+    params.update(
+        keys=sorted(set(event.keys)),
+        since=event.reported_at - window,
+        until=event.reported_at + window,
+        exclude_id=event.event_id,
+    )
+    return [row[0] for row in conn.execute(_hits_statement(places), params)]
 
 
 @dataclass(frozen=True)

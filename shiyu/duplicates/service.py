@@ -126,32 +126,6 @@ def _text_of(event: Event, keys: Sequence[int] | None = None) -> _Text | None:
     return _Text(event, list(keys)) if keys else None
 
 
-def _hits_many(
-    session: Session, settings: Settings, texts: Sequence[_Text]
-) -> dict[int, list[int]]:
-    """Each event's band hits, less the events of its own batch that came after it (a batch
-    finds what one-by-one intake would have: each event against those before it)."""
-    window = timedelta(hours=settings.duplicate_window_hours)
-    found = repository.band_hits_many(
-        session,
-        [
-            repository.HitQuery(
-                t.keys,
-                since=t.event.reported_at - window,
-                until=t.event.reported_at + window,
-                exclude_id=t.event.id,
-                near=_near(t.event, settings),
-            )
-            for t in texts
-        ],
-    )
-    batch = {t.event.id for t in texts}
-    return {
-        t.event.id: [h for h in hits if not (h in batch and h > t.event.id)]
-        for t, hits in zip(texts, found, strict=True)
-    }
-
-
 def flag_new_events(
     session: Session,
     settings: Settings,
@@ -174,14 +148,14 @@ def flag_new_events(
     ]
     if not texts:
         return []
-    repository.insert_bands(
-        session,
-        [
-            repository.Bands(t.event.id, t.event.reported_at, t.keys, _near(t.event, settings))
-            for t in texts
-        ],
-    )
-    hits = _hits_many(session, settings, texts)
+    bands = [
+        repository.Bands(t.event.id, t.event.reported_at, t.keys, _near(t.event, settings))
+        for t in texts
+    ]
+    window = timedelta(hours=settings.duplicate_window_hours)
+    found_ids = repository.band_hits_many(session, bands, window)
+    hits = {t.event.id: ids for t, ids in zip(texts, found_ids, strict=True)}
+    repository.insert_bands(session, bands)
     if not fresh:  # decisions may exist: never suggest a pair again
         for t in texts:
             decided = repository.decided_with(session, t.event.id, hits[t.event.id])

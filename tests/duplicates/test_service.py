@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from shiyu.config import Settings
 from shiyu.duplicates import repository, service, similarity
 from shiyu.duplicates.models import DuplicateBand, DuplicateCandidate, MergeNotice
-from shiyu.events.enums import Status
+from shiyu.events import service as events_service
+from shiyu.events.enums import Channel, Status
 from shiyu.events.models import Event
+from shiyu.events.schemas import IntakeData
 from shiyu.kit.clock import utcnow
 from shiyu.notifications.models import OutboundMessage
 from tests.factories.events import act, actor_of, create_event
@@ -34,9 +36,9 @@ class TestIntakeSuggestions:
     @pytest.fixture(autouse=True, params=[0, 10_000], ids=["by_place", "by_key"])
     def search_path(self, request: pytest.FixtureRequest, monkeypatch: Any) -> None:
         """Every case both ways `repository.band_hits_many` searches: place first (as when
-        the keys hold too many rows), and by key with the window and place checked on the
+        its keys are held by many rows), and by key with the window and place checked on the
         rows read."""
-        monkeypatch.setattr(repository, "ROWS_PER_QUERY", request.param)
+        monkeypatch.setattr(repository, "HEAVY_KEY_ROWS", request.param)
 
     def test_same_text_same_grid_is_suggested(
         self, session: Session, settings: Settings, world: World
@@ -49,6 +51,24 @@ class TestIntakeSuggestions:
         assert row.same_grid is True
         assert row.status == "suggested"
         assert _suggestions(session, first) == []
+
+    def test_a_batch_finds_the_stored_copy_and_the_earlier_one_of_its_own(
+        self, session: Session, settings: Settings, world: World
+    ) -> None:
+        stored = _event(session, settings, world)
+        lng, lat = world.city.centres[world.grid_a]
+        report = {"channel": Channel.grid_patrol, "title": "人行道井盖缺失", "lng": lng, "lat": lat}
+        made = events_service.create_many(
+            session,
+            settings,
+            [
+                events_service.NewReport(IntakeData(**report, description=TEXT + "。" * i), None)
+                for i in (1, 2)
+            ],
+        )
+        earlier, later = (event for event, _ in made)
+        assert {c.candidate_id for c in _suggestions(session, earlier)} == {stored.id}
+        assert {c.candidate_id for c in _suggestions(session, later)} == {stored.id, earlier.id}
 
     def test_unrelated_text_is_not(
         self, session: Session, settings: Settings, world: World
