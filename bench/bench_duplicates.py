@@ -40,6 +40,7 @@ from shiyu.auth.access import system_actor
 from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.duplicates import service
+from shiyu.duplicates.models import DuplicateBand
 from shiyu.events.models import Event
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.migrate import upgrade
@@ -114,8 +115,8 @@ EVENT_COLUMNS = (
 BAND_COLUMNS = "event_id, key, reported_at, cell, grid_code"
 #: dropped while loading, built after (as `shiyu.duplicates.models.DuplicateBand` declares them)
 BAND_INDEXES = {
-    "ix_duplicate_bands_key_cell_reported_at": "key, cell, reported_at",
-    "ix_duplicate_bands_key_grid_reported_at": "key, grid_code, reported_at",
+    index.name: ", ".join(column.name for column in index.columns)
+    for index in DuplicateBand.__table__.indexes
 }
 
 

@@ -23,12 +23,15 @@ class DuplicateBand(Base):
     """One MinHash-LSH band key of an open event's text: events sharing a key are candidate
     duplicates. `reported_at` and the place (`cell`, a square of the map around the point, 0
     without one; the grid) are copied here so that one index answers "this key, near here,
-    this window" without visiting the thousands of events that share a boilerplate text."""
+    this window" without visiting the events that share a boilerplate text elsewhere."""
 
     __tablename__ = "duplicate_bands"
     __table_args__ = (
-        Index("ix_duplicate_bands_key_cell_reported_at", "key", "cell", "reported_at"),
-        Index("ix_duplicate_bands_key_grid_reported_at", "key", "grid_code", "reported_at"),
+        # the place-first search's: cells through the second column, the grid from the
+        # entries themselves (revision 0020bandindex)
+        Index(
+            "ix_duplicate_bands_key_place", "key", "cell", "reported_at", "grid_code", "event_id"
+        ),
     )
 
     event_id: Mapped[int] = mapped_column(
