@@ -185,6 +185,9 @@ class GroupCommitter:
                 outcome.item.future.set_exception(outcome.error)
             else:
                 outcome.item.future.set_result(outcome.result)
+        if self.db.checkpointer is not None:
+            # answered, and holding no transaction: the moment to start SQLite's log over
+            self.db.checkpointer.restart_if_due()
 
     def _alone(self, item: _Item[Any]) -> _Outcome:
         try:

@@ -135,6 +135,45 @@ def test_a_long_log_starts_over_unless_a_reader_still_needs_it(tmp_path: Path) -
             conn.close()
 
 
+def test_the_group_commit_thread_starts_the_log_over_between_its_batches(tmp_path: Path) -> None:
+    """A RESTART tried by the checkpoint thread waits for the write transaction in progress
+    and, under sustained intake, mostly gives up; the group-commit thread starts the log over
+    itself right after a commit, when it holds no transaction."""
+    from shiyu.group_commit import GroupCommitter
+
+    path = tmp_path / "restart_between.db"
+    db = Database(make_settings(f"sqlite:///{path}"))
+    checkpointer = db.checkpointer
+    assert checkpointer is not None
+    checkpointer.restart_frames = 256
+    # the thread only copies pages back here, so a restart can come from the committer alone
+    checkpointer.checkpoint = lambda conn: checkpointer._pass(conn, "PASSIVE")  # type: ignore[method-assign]
+    committer = GroupCommitter(db)
+    control = sqlite3.connect(path)
+    try:
+        committer.submit(lambda s: s.execute(text("CREATE TABLE blobs (b BLOB)"))).result(10)
+        for _ in range(8):  # 2 MB: past 256 frames
+            committer.submit(
+                lambda s: s.execute(text("INSERT INTO blobs VALUES (randomblob(262144))"))
+            ).result(10)
+        checkpointer._pass(control, "PASSIVE")  # as the thread's next pass would
+        assert checkpointer.restart_due() and checkpointer.restarts == 0
+        committer.submit(lambda s: s.execute(text("SELECT 1"))).result(10)
+        deadline = time.monotonic() + 10  # the job is answered first, then the log restarts
+        while checkpointer.restarts == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert checkpointer.restarts == 1
+        assert not checkpointer.restart_due()
+        committer.submit(
+            lambda s: s.execute(text("INSERT INTO blobs VALUES (randomblob(1000))"))
+        ).result(10)
+        assert _log_frames(control) < 100  # written from the log's start again
+    finally:
+        committer.close()
+        control.close()
+        db.dispose()
+
+
 @pytest.mark.skipif(bool(PG_URL), reason="SQLite pragmas")
 def test_writers_truncate_a_grown_log_back(db: Database) -> None:
     with db.write_engine.connect() as conn:
