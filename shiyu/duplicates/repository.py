@@ -273,8 +273,8 @@ def _hits_statement(places: tuple[str, ...]) -> Executable:
 
 
 def _hits_by_place(conn: Connection, event: Bands, window: timedelta) -> list[int]:
-    """`band_hits_many`'s stored hits of one event, each place condition through the index
-    that leads with `key` and that condition's column."""
+    """`band_hits_many`'s stored hits of one event, place first: near cells through the band
+    index's second column, the grid conditions from its entries (revision 0020bandindex)."""
     places, params = _place_filters(event.near)
     params.update(
         keys=sorted(set(event.keys)),
