@@ -151,8 +151,11 @@ class WalCheckpointer(_CommitWoken):
         self.frames = 0
         self.restarts = 0
 
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+
     def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
-        return closing(sqlite3.connect(self.path, timeout=10, check_same_thread=False))
+        return closing(self._connect())
 
     def run_once(self, conn: sqlite3.Connection) -> None:
         self.checkpoint(conn)
@@ -176,7 +179,7 @@ class WalCheckpointer(_CommitWoken):
             return
         try:
             if self._restart_conn is None:
-                self._restart_conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+                self._restart_conn = self._connect()
             self._restart(self._restart_conn)
         except sqlite3.Error as exc:
             log.warning("WAL restart of %s failed: %s", self.path, exc)

@@ -64,6 +64,12 @@ class Bands:
     keys: list[int]
     near: Near
 
+    @functools.cached_property
+    def cell(self) -> int:
+        """The map cell its rows are filed under (stored by `insert_bands`, and met by the
+        later events of its batch in `band_hits_many`)."""
+        return cells.cell_of(self.near.lng, self.near.lat)
+
 
 def insert_bands(session: Session, bands: Sequence[Bands]) -> None:
     """Every event's keys in one Core insert on the session's connection (the ORM's bulk
@@ -74,7 +80,7 @@ def insert_bands(session: Session, bands: Sequence[Bands]) -> None:
         common = {
             "event_id": b.event_id,
             "reported_at": b.reported_at,
-            "cell": cells.cell_of(b.near.lng, b.near.lat),
+            "cell": b.cell,
             "grid_code": b.near.grid_code,
         }
         rows.extend({**common, "key": k} for k in set(b.keys))
@@ -167,10 +173,9 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
         else:
             rows = [r for k in keys for r in (*stored.get(k, ()), *earlier.get(k, ()))]
             found.append(_matching(b, window, rows))
-        cell = cells.cell_of(b.near.lng, b.near.lat)
         for k in keys:
             earlier.setdefault(k, []).append(
-                BandRow(k, b.event_id, b.reported_at, cell, b.near.grid_code)
+                BandRow(k, b.event_id, b.reported_at, b.cell, b.near.grid_code)
             )
     return found
 
