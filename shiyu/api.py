@@ -28,11 +28,14 @@ from shiyu.routing.api import router as routing_router
 from shiyu.warning.api import router as warnings_router
 
 api_router = APIRouter(prefix="/api/v1")
+# the events first: a request is matched against the routes in order (about 2 µs a route),
+# and reporting and working events is most of the traffic (`POST /events` matched 28 other
+# routes first, a tenth of its time in the web process)
+api_router.include_router(events_router)
 api_router.include_router(auth_public_router)
 api_router.include_router(auth_router)
 api_router.include_router(jurisdiction_router)
 api_router.include_router(audit_router)
-api_router.include_router(events_router)
 api_router.include_router(duplicates_router)
 api_router.include_router(metrics_router)
 api_router.include_router(notifications_router)

@@ -48,10 +48,14 @@ _A = np.array([_coefficient("a", i) for i in range(NUM_PERM)], dtype=np.uint64)[
 _B = np.array([_coefficient("b", i) for i in range(NUM_PERM)], dtype=np.uint64)[:, None]
 
 
-def clean(*parts: str | None) -> str:
-    """Normalised, lower-cased text without punctuation or whitespace."""
+def clean(*parts: str | None, normalised: bool = False) -> str:
+    """Normalised, lower-cased text without punctuation or whitespace. `normalised`: the
+    parts went through `kit.text.normalise` already (an event's stored text), which is
+    idempotent, so they are not normalised again."""
     joined = "\n".join(p for p in parts if p)
-    return _NOISE.sub("", kit_text.normalise(joined).lower())[:MAX_CHARS]
+    if not normalised:
+        joined = kit_text.normalise(joined)
+    return _NOISE.sub("", joined.lower())[:MAX_CHARS]
 
 
 def shingles(cleaned: str) -> frozenset[str]:

@@ -45,14 +45,17 @@ MAX_QUERY_TERMS = 16
 _RETOKENISE_BATCH = 2000
 
 
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", kit_text.normalise(text)).lower()
+def normalise(text: str, *, normalised: bool = False) -> str:
+    """`normalised`: the text went through `kit.text.normalise` already (it is idempotent)."""
+    text = text if normalised else kit_text.normalise(text)
+    return unicodedata.normalize("NFKC", text).lower()
 
 
-def document_text(*parts: str | None) -> str:
+def document_text(*parts: str | None, normalised: bool = False) -> str:
     """The value of `event_search.document` for the given fields (tokens separated by
-    spaces): each token once, in order of first appearance."""
-    text = normalise(" ".join(p for p in parts if p))
+    spaces): each token once, in order of first appearance. `normalised`: the fields are an
+    event's stored text (`events.service.stored_text`), not normalised again."""
+    text = normalise(" ".join(p for p in parts if p), normalised=normalised)
     tokens: dict[str, None] = {}
     for piece in _PIECE.findall(text):
         if _CJK.match(piece):

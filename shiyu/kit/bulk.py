@@ -15,10 +15,11 @@ On PostgreSQL an executemany is sent as one pipeline by psycopg and stays the fa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Column, Dialect, Table, insert
 from sqlalchemy.orm import Session
 
 
@@ -33,3 +34,47 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     key = next(iter(table.primary_key.columns))
     conn.execute(insert(table).returning(key), list(rows)).all()
+
+
+#: the driver's positional parameter marker, per DB-API paramstyle
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def bind_processor(session: Session, column: Column[Any]) -> Callable[[Any], Any]:
+    """What the column's type makes of a value before the driver gets it (for
+    `insert_tuples`), on the session's database."""
+    return _bind_processor(column, session.connection().dialect)
+
+
+@functools.cache
+def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    # the type as this dialect runs it: a `TypeDecorator`'s own processor would hand its
+    # value to the generic type's, and SQLite's driver would then write a datetime its own way
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _as_is
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+@functools.cache
+def _insert_sql(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
+    quote = dialect.identifier_preparer.quote
+    marker = _MARKERS[str(dialect.paramstyle)]
+    return (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+
+
+def insert_tuples(
+    session: Session, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert `rows`, tuples of values in the order of `columns` as the driver takes them
+    (`bind_processor` made them so), in one statement the driver runs with every row: no
+    dict, no parameter processing per row. For a table without a full-text trigger (an
+    executemany is a statement per row on SQLite: see the module's docstring)."""
+    if rows:
+        conn = session.connection()
+        conn.exec_driver_sql(_insert_sql(table, columns, conn.dialect), list(rows))

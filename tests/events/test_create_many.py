@@ -3,6 +3,7 @@ would be, with one statement per table."""
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,13 +12,15 @@ from sqlalchemy.orm import Session
 from shiyu.audit.models import AuditRecord
 from shiyu.config import Settings
 from shiyu.duplicates import repository as duplicates
-from shiyu.events import service
+from shiyu.duplicates import similarity
+from shiyu.events import search, service
 from shiyu.events.enums import Channel
 from shiyu.events.models import Action, Event
 from shiyu.events.schemas import IntakeData
 from shiyu.notifications.models import Notification, OutboundMessage
 from tests.factories.auth import create_user
 from tests.factories.world import World
+from tests.helpers import shared_data
 
 TEXT = "解放路与和平路交叉口东侧人行道井盖缺失，晚上没有路灯，行人很容易跌落，请尽快处理"
 
@@ -101,3 +104,39 @@ def test_one_idempotency_key_twice_in_a_batch_is_one_event(
     # and in a later batch too
     [(later, created_later)] = service.create_many(session, settings, [_report(world, **keyed)])
     assert later.id == first.id and not created_later
+
+
+class TestPrepare:
+    """`prepare` tokenises the stored (normalised) text without normalising it again: the
+    tokens and band keys must be those of the text as typed, normalised twice over."""
+
+    @staticmethod
+    def _typed(title: str, description: str, address: str) -> Any:
+        return service.prepare(
+            IntakeData(
+                channel=Channel.grid_patrol, title=title, description=description, address=address
+            )
+        )
+
+    @staticmethod
+    def _fully(prepared: service.Prepared) -> tuple[str, tuple[int, ...]]:
+        parts = (prepared.title, prepared.description, prepared.address)
+        cleaned = similarity.clean(prepared.title, prepared.description)
+        return search.document_text(*parts), tuple(similarity.keys_for(cleaned))
+
+    def test_awkward_text_gives_the_tokens_and_keys_of_normalising_again(self) -> None:
+        for title, description, address in [
+            ("路燈壞了　ＡＢＣ", "５號樓\t前\x07面，x² ǅ Ⅻ号 àb ﾊﾟ\n\n 井蓋缺失", "解放路１號"),
+            ("\x01", "  ", ""),
+            ("樂", "\uf914 compatibility ideograph", "①②"),
+        ]:
+            prepared = self._typed(title, description, address)
+            assert (prepared.search_text, prepared.band_keys) == self._fully(prepared)
+
+    def test_real_appeals_give_the_tokens_and_keys_of_normalising_again(self) -> None:
+        with shared_data("appeals", "dev.csv").open(encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) > 1000
+        for row in rows:
+            prepared = self._typed(row["subject"] or "无标题", row["detail"], "")
+            assert (prepared.search_text, prepared.band_keys) == self._fully(prepared), row
