@@ -89,7 +89,7 @@ def detect(records: Iterable[Record], *, threshold: float) -> set[Pair]:
             items = similarity.shingles(rec.cleaned)
             if not items:
                 continue
-            keys = similarity.band_keys(similarity.signature(items))
+            keys = similarity.keys_for(rec.cleaned)
             hits = {other for key in keys for other in index.get(key, [])}
             for other in hits:
                 if same_message(rec, recs[other]):

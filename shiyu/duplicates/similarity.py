@@ -11,8 +11,14 @@ LSH band keys. Pure functions with no database, shared by intake (candidates sto
   candidates. With 16 bands of 4 rows a pair at Jaccard 0.5 becomes a candidate with
   probability 0.64, at 0.6 with 0.89, at 0.7 with 0.99; unrelated appeals (Jaccard ≈ 0.02)
   collide in some band with probability about 3e-6.
-- Hashes are stable across processes (CRC32 and BLAKE2b, never Python's salted `hash`), so band
-  keys written by one server are found by another.
+- The signature is computed on the text's code points in numpy: each 3-gram packed into one
+  64-bit value (three 21-bit code points), mixed (splitmix64's finaliser), then 64 hash
+  functions `a·x + b` (mod 2^64) and the minimum of each. Until revision 0021bandkeys each
+  3-gram was CRC32-hashed one by one and reduced modulo a prime: 3.2 times the cost (133
+  against 42 µs for an average appeal, paid by every report), with the same precision and
+  recall on the labelled real re-posts.
+- Hashes are stable across processes (fixed constants and BLAKE2b, never Python's salted
+  `hash`), so band keys written by one server are found by another.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,18 +39,21 @@ ROWS = NUM_PERM // BANDS
 SHINGLE = 3
 #: long texts are cut: the first 4,000 characters decide whether two appeals are the same
 MAX_CHARS = 4000
-#: a prime above 2**32, so (a * x + b) % P is a universal hash of 32-bit shingle hashes
-_PRIME = np.uint64(4294967311)
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def _coefficient(label: str, i: int) -> int:
-    digest = hashlib.blake2b(f"{label}{i}".encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "little") | 1
+    digest = hashlib.blake2b(f"shiyu-minhash-{label}{i}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
 
 
-_A = np.array([_coefficient("a", i) for i in range(NUM_PERM)], dtype=np.uint64)[:, None]
+#: the hash functions a·x + b over 64 bits (a odd: a bijection of the 64-bit values)
+_A = np.array([_coefficient("a", i) | 1 for i in range(NUM_PERM)], dtype=np.uint64)[:, None]
 _B = np.array([_coefficient("b", i) for i in range(NUM_PERM)], dtype=np.uint64)[:, None]
+#: splitmix64's finaliser: packed 3-grams differ in few bits, their mixes in about half
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+_CODE_POINT_BITS = (np.uint64(42), np.uint64(21))
 
 
 def clean(*parts: str | None, normalised: bool = False) -> str:
@@ -71,11 +79,24 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-def signature(items: frozenset[str]) -> npt.NDArray[np.uint64]:
-    """MinHash signature (NUM_PERM values) of a non-empty shingle set."""
-    hashes = np.fromiter((zlib.crc32(s.encode()) for s in items), dtype=np.uint64, count=len(items))
-    # a < 2**32 and x < 2**32: a * x + b stays below 2**64, no overflow
-    return np.asarray(((_A * hashes[None, :] + _B) % _PRIME).min(axis=1), dtype=np.uint64)
+def shingle_values(cleaned: str) -> npt.NDArray[np.uint64]:
+    """One mixed 64-bit value per 3-gram of a non-empty cleaned text (the text itself, padded
+    with code point 0, which a cleaned text never holds, when it is shorter)."""
+    points = np.frombuffer(cleaned.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(points) < SHINGLE:
+        points = np.concatenate([points, np.zeros(SHINGLE - len(points), dtype=np.uint64)])
+    high, middle = _CODE_POINT_BITS
+    x = (points[:-2] << high) | (points[1:-1] << middle) | points[2:]
+    x = (x ^ (x >> _SHIFTS[0])) * _MIX[0]
+    x = (x ^ (x >> _SHIFTS[1])) * _MIX[1]
+    return np.asarray(x ^ (x >> _SHIFTS[2]), dtype=np.uint64)
+
+
+def signature(cleaned: str) -> npt.NDArray[np.uint64]:
+    """MinHash signature (NUM_PERM values) of a non-empty cleaned text's 3-grams (a 3-gram
+    seen twice counts once: the minimum does not change)."""
+    # products wrap around modulo 2**64, as the hash functions are defined
+    return np.asarray((_A * shingle_values(cleaned)[None, :] + _B).min(axis=1), dtype=np.uint64)
 
 
 def band_keys(sig: npt.NDArray[np.uint64]) -> list[int]:
@@ -89,8 +110,7 @@ def band_keys(sig: npt.NDArray[np.uint64]) -> list[int]:
 
 
 def keys_for(cleaned: str) -> list[int]:
-    items = shingles(cleaned)
-    return band_keys(signature(items)) if items else []
+    return band_keys(signature(cleaned)) if cleaned else []
 
 
 def candidate_probability(similarity: float) -> float:

@@ -1,12 +1,19 @@
-"""Revision 0020bandindex: the band keys' two place indexes become one covering index."""
+"""Revision 0020bandindex: the band keys' two place indexes become one covering index.
+Revision 0021bandkeys: the stored keys computed again with the signature on code points."""
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine
+import importlib.util
+from collections.abc import Iterable
+from types import ModuleType
+
+from sqlalchemy import create_engine, select
 from sqlalchemy import inspect as sa_inspect
 
 from shiyu.db import Database
-from shiyu.duplicates import repository
+from shiyu.duplicates import repository, similarity
+from shiyu.duplicates.models import DuplicateBand
+from shiyu.migrate import MIGRATIONS
 from tests.conftest import make_settings
 from tests.factories.events import create_event
 from tests.factories.world import create_world
@@ -47,5 +54,77 @@ def test_revision_0020_one_index_and_back(fresh_database: str) -> None:
             session.commit()
             found = [c.candidate_id for c in repository.candidates_of(session, copy.id)]
             assert found == [first.id]
+    finally:
+        db.dispose()
+
+
+def _stored_keys(url: str, events: Iterable[int]) -> dict[int, set[int]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(DuplicateBand.event_id, DuplicateBand.key).where(
+                    DuplicateBand.event_id.in_(list(events))
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    keys: dict[int, set[int]] = {}
+    for event_id, key in rows:
+        keys.setdefault(event_id, set()).add(key)
+    return keys
+
+
+def _revision_0021() -> ModuleType:
+    path = next(MIGRATIONS.joinpath("versions").glob("*_duplicate_band_keys.py"))
+    spec = importlib.util.spec_from_file_location("revision_0021", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_revision_0021_computes_the_stored_keys_again_both_ways(fresh_database: str) -> None:
+    old_keys = _revision_0021()._keys_until_0020
+    # the keys of revision 0020's code (tests/duplicates/test_similarity.py held them)
+    sample = similarity.clean("解放路与和平路交叉口东侧人行道井盖缺失，行人易跌落")
+    assert old_keys(sample)[:2] == [6327734518791423044, -8153957108697775705]
+    settings = make_settings(fresh_database)
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            world = create_world(session, settings)
+            events = [
+                create_event(session, settings, world, description=TEXT),
+                create_event(session, settings, world, title="路灯", description="晚上不亮"),
+            ]
+            session.commit()
+            texts = {e.id: similarity.clean(e.title, e.description) for e in events}
+            places = {
+                (r.event_id, r.reported_at, r.cell, r.grid_code)
+                for r in session.scalars(select(DuplicateBand))
+            }
+            assert {p[0] for p in places} >= set(texts)
+    finally:
+        db.dispose()
+    now = {i: set(similarity.keys_for(t)) for i, t in texts.items()}
+    before = {i: set(old_keys(t)) for i, t in texts.items()}
+    assert _stored_keys(fresh_database, texts) == now
+    assert run_cli(fresh_database, "db", "downgrade", "0020bandindex").returncode == 0
+    assert _stored_keys(fresh_database, texts) == before
+    assert run_cli(fresh_database, "db", "upgrade").returncode == 0
+    assert _stored_keys(fresh_database, texts) == now
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            # each event's rows kept its time and place
+            assert {
+                (r.event_id, r.reported_at, r.cell, r.grid_code)
+                for r in session.scalars(select(DuplicateBand))
+            } == places
+            copy = create_event(session, settings, world, description=TEXT + "。")
+            session.commit()
+            found = [c.candidate_id for c in repository.candidates_of(session, copy.id)]
+            assert found == [events[0].id]
     finally:
         db.dispose()

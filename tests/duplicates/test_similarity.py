@@ -23,6 +23,10 @@ class TestShingles:
         assert similarity.shingles("井盖") == {"井盖"}
         assert similarity.shingles("") == frozenset()
         assert similarity.keys_for("") == []
+        # a text shorter than a 3-gram is one, padded: keys of its own
+        short = [similarity.keys_for(t) for t in ("井", "井盖", "井盖缺", "盖井")]
+        assert all(len(k) == similarity.BANDS for k in short)
+        assert len({k[0] for k in short}) == len(short)
 
     def test_jaccard(self) -> None:
         a = similarity.shingles("解放路井盖缺失")
@@ -39,6 +43,24 @@ class TestBandKeys:
         assert len(keys) == similarity.BANDS
         # fixed values: keys written by one server must be found by another (no salted hash)
         assert keys[:2] == EXPECTED_KEYS
+
+    def test_the_signature_is_the_minimum_of_each_hash_function(self) -> None:
+        """numpy's wrapping arithmetic against the definition, in Python integers."""
+        mask = 2**64 - 1
+
+        def mixed(a: int, b: int, c: int) -> int:
+            x = (a << 42) | (b << 21) | c
+            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask
+            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask
+            return x ^ (x >> 31)
+
+        points = [ord(ch) for ch in self.TEXT]
+        values = {mixed(*points[i : i + 3]) for i in range(len(points) - 2)}
+        expected = [
+            min((int(a) * v + int(b)) & mask for v in values)
+            for a, b in zip(similarity._A[:, 0], similarity._B[:, 0], strict=True)
+        ]
+        assert similarity.signature(self.TEXT).tolist() == expected
 
     def test_identical_texts_share_every_key_and_unrelated_share_none(self) -> None:
         same = similarity.keys_for(self.TEXT)
@@ -64,4 +86,4 @@ def test_distance() -> None:
     assert similarity.distance_m((114.0, 30.0), (114.0, 30.01)) == pytest.approx(1112, rel=0.01)
 
 
-EXPECTED_KEYS = [6327734518791423044, -8153957108697775705]
+EXPECTED_KEYS = [1087440825833571031, -3611528724869020780]
