@@ -58,12 +58,16 @@ class PipelineConfig:
         return cls(**values)
 
 
-def prepare(rows: Sequence[Sequence[str]]) -> tuple[list[str], list[str]]:
-    """(subjects, whole texts) from rows of text columns, normalised and capped."""
+def prepare(
+    rows: Sequence[Sequence[str]], *, normalised: bool = False
+) -> tuple[list[str], list[str]]:
+    """(subjects, whole texts) from rows of text columns, normalised and capped.
+    `normalised`: the texts went through `normalise` already (events' stored text), which
+    is idempotent, so they are not normalised again."""
     subjects: list[str] = []
     whole: list[str] = []
     for row in rows:
-        parts = [normalise(str(p or ""))[:MAX_CHARS] for p in row]
+        parts = [(str(p or "") if normalised else normalise(str(p or "")))[:MAX_CHARS] for p in row]
         subjects.append(parts[0] if len(parts) > 1 else "")
         whole.append(" ".join(p for p in parts if p)[:MAX_CHARS])
     return subjects, whole
@@ -342,9 +346,11 @@ class TextPipeline:
 
     # -- prediction
 
-    def decision_scores(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
-        """Per-class scores (offsets included), one row per message."""
-        subjects, whole = prepare(rows)
+    def decision_scores(
+        self, rows: Sequence[Sequence[str]], *, normalised: bool = False
+    ) -> np.ndarray:
+        """Per-class scores (offsets included), one row per message (`prepare`)."""
+        subjects, whole = prepare(rows, normalised=normalised)
         x = self._features(subjects, whole, fit=False)
         linear: LinearScores | None = getattr(self, "_linear", None)
         if linear is not None:
@@ -362,8 +368,10 @@ class TextPipeline:
         out[:, svc.classes_] = raw
         return out
 
-    def predict_proba(self, rows: Sequence[Sequence[str]]) -> np.ndarray:
-        return _softmax(self.decision_scores(rows), self.temperature_)
+    def predict_proba(
+        self, rows: Sequence[Sequence[str]], *, normalised: bool = False
+    ) -> np.ndarray:
+        return _softmax(self.decision_scores(rows, normalised=normalised), self.temperature_)
 
     def predict(self, rows: Sequence[Sequence[str]]) -> list[str]:
         scores = self.decision_scores(rows)

@@ -354,7 +354,8 @@ def on_intake_many(
     if model is None or not new:
         # no model, no suggestion: intake costs one cached check, nothing more
         return 0
-    tops = model.predict_many([(e.title, e.description) for e in new], top_k=3)
+    texts = [(e.title, e.description) for e in new]  # stored text: normalised at intake
+    tops = model.predict_many(texts, top_k=3, normalised=True)
     rows = [_suggestion(session, model, event, top) for event, top in zip(new, tops, strict=True)]
     dispatched: list[tuple[Event, dict[str, Any], Department]] = []
     # the suggested units in one query (they stay in the session for the dispatches)

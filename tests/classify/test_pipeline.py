@@ -18,6 +18,7 @@ from shiyu.classify.pipeline import (
     macro_f1,
     prepare,
 )
+from shiyu.events import service as events
 from tests.classify.data import sample
 
 
@@ -89,6 +90,20 @@ def test_fitted_pipeline_probabilities_and_predictions_agree() -> None:
     # real messages, many unseen (another shuffle of dev.csv): well above chance (1/7)
     accuracy = np.mean([p == t for p, t in zip(predicted, test_labels, strict=True)])
     assert accuracy > 0.6
+
+
+def test_stored_text_is_scored_without_normalising_it_again() -> None:
+    """Events' text is normalised at intake; `normalised=True` skips doing it twice and must
+    score every real message exactly as normalising it again would."""
+    rows, labels = _rows_labels(400)
+    model = TextPipeline().fit(rows, labels)
+    messages = [r[:2] for r in [*_rows_labels(600, seed=11)[0], *AWKWARD]]
+    stored = [list(events.stored_text(subject, detail, "")[:2]) for subject, detail in messages]
+    assert np.array_equal(model.predict_proba(stored, normalised=True), model.predict_proba(stored))
+
+
+#: Traditional characters, full-width letters, control characters and blank lines
+AWKWARD = [["路燈壞了　ＡＢＣ", "５號樓\t前\x07面\n\n 井蓋缺失"], ["\x01", "  "]]
 
 
 def test_format_1_pipeline_still_predicts() -> None:
