@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -55,6 +55,8 @@ from shiyu.privacy import views as personal_data_views
 
 _R = TypeVar("_R")
 _SEARCH = cast(Table, EventSearch.__table__)
+_ACTIONS = cast(Table, Action.__table__)
+_ASSIGNMENTS = cast(Table, Assignment.__table__)
 
 STATUS_LABELS = {
     Status.reported: "已受理",
@@ -583,6 +585,32 @@ class Ctx:
     facts: dict[str, Any]
     #: a status that overrides the table's target (e.g. 重办 after a dissatisfied rating)
     target: Status | None = None
+    #: the rows of several transitions in a row, written together (`Writes`)
+    batch: Writes | None = None
+
+
+@dataclass
+class Writes:
+    """The rows that transitions applied one after another (`apply_transition(...,
+    batch=writes)`, as automatic dispatch does for a batch of reports) leave to be inserted
+    together by `write_batch`: one statement per table instead of one per transition (on
+    SQLite the ORM inserts such rows one statement each, to learn their ids)."""
+
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    #: per notification kind: (users, title, event id)
+    notices: dict[str, list[tuple[list[int], str, int]]] = field(default_factory=dict)
+
+
+def write_batch(session: Session, writes: Writes) -> None:
+    """Flush the events the transitions changed, then insert the rows they left."""
+    session.flush()
+    if writes.timeline:
+        session.connection().execute(insert(_ACTIONS), writes.timeline)
+    if writes.assignments:
+        session.connection().execute(insert(_ASSIGNMENTS), writes.assignments)
+    for kind, messages in writes.notices.items():
+        notify.notify_many(session, kind=kind, messages=messages)
 
 
 Effect = Callable[[Ctx], None]
@@ -691,26 +719,45 @@ def _set_assignments(ctx: Ctx, lead_id: int, assist_ids: list[int]) -> None:
     )
     for old in current.values():
         old.active = False
+    fresh: list[dict[str, Any]] = []
     for dep_id, role in [(lead_id, AssignmentRole.lead)] + [
         (d, AssignmentRole.assist) for d in assist_ids if d != lead_id
     ]:
         row = current.get(dep_id)
-        if row is None:
-            row = Assignment(event_id=event.id, department_id=dep_id)
-            session.add(row)
-            current[dep_id] = row
+        if row is None:  # a new row: no ORM object (nothing reads it back here)
+            fresh.append(_assignment_values(event.id, dep_id, role, ctx.now))
+            continue
         row.role, row.active, row.dispatched_at = role.value, True, ctx.now
         row.signed_at = row.replied_at = None
         row.reply = ""
     event.lead_department_id = lead_id
-    for dep_id in {lead_id, *assist_ids}:
-        notify.notify_users(
-            session,
-            notify.users_of_department(session, dep_id),
-            kind="event.dispatched",
-            title=f"待签收：{event.title}",
-            event_id=event.id,
-        )
+    messages = [
+        (notify.users_of_department(session, dep_id), f"待签收：{event.title}", event.id)
+        for dep_id in sorted({lead_id, *assist_ids})
+    ]
+    if ctx.batch is not None:
+        ctx.batch.assignments.extend(fresh)
+        ctx.batch.notices.setdefault("event.dispatched", []).extend(messages)
+        return
+    if fresh:
+        session.flush()  # the event's row first: a report may be dispatched as it is stored
+        session.connection().execute(insert(_ASSIGNMENTS), fresh)
+    notify.notify_many(session, kind="event.dispatched", messages=messages)
+
+
+def _assignment_values(
+    event_id: int, department_id: int, role: AssignmentRole, now: datetime
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "department_id": department_id,
+        "role": role.value,
+        "dispatched_at": now,
+        "signed_at": None,
+        "replied_at": None,
+        "reply": "",
+        "active": True,
+    }
 
 
 def _lead_assignment(ctx: Ctx) -> Assignment | None:
@@ -1102,11 +1149,12 @@ def apply_transition(
     data: ActionIn,
     *,
     now: datetime | None = None,
-    flush: bool = True,
+    batch: Writes | None = None,
 ) -> Event:
     """Check the table, run the action's guard and effects, then write the timeline and the
-    audit record and recompute the light — all in the caller's transaction. `flush=False`
-    leaves the changes pending (several transitions in a row write the event once)."""
+    audit record and recompute the light — all in the caller's transaction. With `batch`,
+    the event's changes are not flushed and the rows are left in `batch` (several
+    transitions in a row write each event once, and their rows together: `write_batch`)."""
     transition: Transition | None = TABLE.get(data.action)
     if transition is None:
         raise UnknownAction(
@@ -1127,7 +1175,7 @@ def apply_transition(
     if transition.needs_reason and not data.reason.strip():
         raise _field_error("reason", f"{transition.label}须填写理由")
     before = event.status
-    ctx = Ctx(session, settings, event, actor, data, now or utcnow(), facts={})
+    ctx = Ctx(session, settings, event, actor, data, now or utcnow(), facts={}, batch=batch)
     EFFECTS[transition.action](ctx)
     target = ctx.target or transition.target
     if target is not None:
@@ -1137,7 +1185,6 @@ def apply_transition(
     timeline = _action_values(
         event, transition.action, before, event.status, actor, note=note, data=ctx.facts, at=ctx.now
     )
-    session.add(Action(**timeline))
     audit.record(
         session,
         actor=actor,
@@ -1149,8 +1196,11 @@ def apply_transition(
         after={"status": event.status, **ctx.facts},
         extra={"note": note} if note else None,
     )
-    if flush:
+    if batch is not None:
+        batch.timeline.append(timeline)
+    else:
         session.flush()
+        session.connection().execute(insert(_ACTIONS), [timeline])
     return event
 
 

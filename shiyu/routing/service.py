@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -47,6 +47,9 @@ from shiyu.routing.schemas import (
     TopClass,
     WeekAccuracy,
 )
+
+if TYPE_CHECKING:  # events.service imports this module
+    from shiyu.events.service import Writes
 
 log = logging.getLogger("shiyu.routing")
 
@@ -367,12 +370,16 @@ def on_intake_many(
             dispatched.append((event, row, dep))
     session.connection().execute(insert(Suggestion), rows)
     if dispatched:
+        from shiyu.events import service as events  # late: events.service calls this module
+
         # accepted and dispatched in memory, then written once: each UPDATE of an event row
-        # adds an entry to every index of `events` (on PostgreSQL the full-text one too)
+        # adds an entry to every index of `events` (on PostgreSQL the full-text one too), and
+        # the batch's timeline, assignments and notices go in one statement each
+        writes = events.Writes()
         with session.no_autoflush:
             for event, row, dep in dispatched:
-                _auto_dispatch(session, settings, event, row, dep)
-        session.flush()
+                _auto_dispatch(session, settings, event, row, dep, writes)
+        events.write_batch(session, writes)
     return len(rows)
 
 
@@ -449,9 +456,15 @@ def _auto_dispatch_to(
 
 
 def _auto_dispatch(
-    session: Session, settings: Settings, event: Event, row: dict[str, Any], dep: Department
+    session: Session,
+    settings: Settings,
+    event: Event,
+    row: dict[str, Any],
+    dep: Department,
+    writes: Writes,
 ) -> None:
-    """Accept and dispatch the event, leaving the changes pending (the caller flushes)."""
+    """Accept and dispatch the event, leaving the changes pending and the rows in `writes`
+    (the caller writes them)."""
     from shiyu.events import service as events  # late: events.service calls this module
     from shiyu.events.schemas import ActionIn
 
@@ -467,7 +480,9 @@ def _auto_dispatch(
             scope_path=event.scope_path,
             after={"category_code": row["suggested_category"], "confidence": row["confidence"]},
         )
-    events.apply_transition(session, settings, event, actor, ActionIn(action="accept"), flush=False)
+    events.apply_transition(
+        session, settings, event, actor, ActionIn(action="accept"), batch=writes
+    )
     events.apply_transition(
         session,
         settings,
@@ -478,7 +493,7 @@ def _auto_dispatch(
             lead_department_id=dep.id,
             reason=f"自动派遣：置信度 {row['confidence']:.2f}（{row['route_basis']}）",
         ),
-        flush=False,
+        batch=writes,
     )
 
 
