@@ -278,25 +278,28 @@ def create_many(
         event.id = event_id
         event.code = event_code(event.reported_at, event_id)
     session.add_all(events)
-    session.flush()  # the events before the rows that refer to them (the ORM knows no order)
+    writes = Writes()
+    # the report's audit record and first timeline entry before any transition's
+    writes.add(
+        _ACTIONS,
+        [reports[i].run(_record_report, session, event, reports[i].actor) for i, event, _ in fresh],
+    )
+    from shiyu.routing import service as routing  # late: routing calls back into this module
+
+    # suggestions, and automatic dispatch when the model is confident: in memory, so each
+    # event's row goes in once, as it ends up
+    routing.plan_intake(session, settings, events, writes)
+    write_batch(session, writes)
     # one multi-row statement (`kit.bulk`): FTS5 writes an index segment per statement
     bulk.insert_rows(
         session,
         _SEARCH,
         [{"event_id": e.id, "document": d} for e, d in zip(events, documents, strict=True)],
     )
-    timeline = [
-        reports[i].run(_record_report, session, event, reports[i].actor) for i, event, _ in fresh
-    ]
-    if timeline:
-        session.connection().execute(insert(Action), timeline)
     _announce(session, [(event, phone) for _, event, phone in fresh])
     from shiyu.duplicates import service as duplicates  # late: it builds on this module
 
     duplicates.flag_new_events(session, settings, events, band_keys=band_keys)
-    from shiyu.routing import service as routing  # late: routing calls back into this module
-
-    routing.on_intake_many(session, settings, events)  # suggestions; auto-dispatch if confident
     for i, j in repeats:
         first = out[j]
         assert first is not None
@@ -591,24 +594,31 @@ class Ctx:
 
 @dataclass
 class Writes:
-    """The rows that transitions applied one after another (`apply_transition(...,
-    batch=writes)`, as automatic dispatch does for a batch of reports) leave to be inserted
-    together by `write_batch`: one statement per table instead of one per transition (on
-    SQLite the ORM inserts such rows one statement each, to learn their ids)."""
+    """Rows that refer to events, left to be inserted together by `write_batch` once the
+    events are flushed: a batch of reports stores its events with their final state (each
+    already dispatched when the model is confident: no second version of the row) and then
+    their timeline, assignments and suggestions, one statement per table (on SQLite the ORM
+    would insert such rows one statement each, to learn their ids). Transitions leave their
+    rows here when applied with `apply_transition(..., batch=writes)`."""
 
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-    assignments: list[dict[str, Any]] = field(default_factory=list)
+    #: per table, in the order each was first given rows
+    rows: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
     #: per notification kind: (users, title, event id)
     notices: dict[str, list[tuple[list[int], str, int]]] = field(default_factory=dict)
 
+    def add(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        self.rows.setdefault(table, []).extend(rows)
+
+    def notify(self, kind: str, messages: Sequence[tuple[list[int], str, int]]) -> None:
+        self.notices.setdefault(kind, []).extend(messages)
+
 
 def write_batch(session: Session, writes: Writes) -> None:
-    """Flush the events the transitions changed, then insert the rows they left."""
+    """Flush the events, then insert the rows left for them."""
     session.flush()
-    if writes.timeline:
-        session.connection().execute(insert(_ACTIONS), writes.timeline)
-    if writes.assignments:
-        session.connection().execute(insert(_ASSIGNMENTS), writes.assignments)
+    for table, rows in writes.rows.items():
+        if rows:
+            session.connection().execute(insert(table), rows)
     for kind, messages in writes.notices.items():
         notify.notify_many(session, kind=kind, messages=messages)
 
@@ -736,8 +746,8 @@ def _set_assignments(ctx: Ctx, lead_id: int, assist_ids: list[int]) -> None:
         for dep_id in sorted({lead_id, *assist_ids})
     ]
     if ctx.batch is not None:
-        ctx.batch.assignments.extend(fresh)
-        ctx.batch.notices.setdefault("event.dispatched", []).extend(messages)
+        ctx.batch.add(_ASSIGNMENTS, fresh)
+        ctx.batch.notify("event.dispatched", messages)
         return
     if fresh:
         session.flush()  # the event's row first: a report may be dispatched as it is stored
@@ -1197,7 +1207,7 @@ def apply_transition(
         extra={"note": note} if note else None,
     )
     if batch is not None:
-        batch.timeline.append(timeline)
+        batch.add(_ACTIONS, [timeline])
     else:
         session.flush()
         session.connection().execute(insert(_ACTIONS), [timeline])

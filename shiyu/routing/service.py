@@ -17,9 +17,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
@@ -47,6 +47,8 @@ from shiyu.routing.schemas import (
     TopClass,
     WeekAccuracy,
 )
+
+_SUGGESTIONS = cast(Table, Suggestion.__table__)
 
 if TYPE_CHECKING:  # events.service imports this module
     from shiyu.events.service import Writes
@@ -349,37 +351,47 @@ def _dispatcher_actor() -> Actor:
 def on_intake_many(
     session: Session, settings: Settings, new: Sequence[Event], *, dispatch: bool = True
 ) -> int:
-    """Suggest a category and a unit for each new (flushed) event; dispatch it at once when
-    the model is confident enough (and `dispatch`). Called by `events.service.create_many`
-    in the intake transaction: the model reads the batch at once (a third of the cost of one
-    message at a time) and the suggestions go in as one statement. Returns how many."""
-    model = classifier.active(session, settings)
-    if model is None or not new:
-        # no model, no suggestion: intake costs one cached check, nothing more
-        return 0
-    texts = [(e.title, e.description) for e in new]  # stored text: normalised at intake
-    tops = model.predict_many(texts, top_k=3, normalised=True)
-    rows = [_suggestion(session, model, event, top) for event, top in zip(new, tops, strict=True)]
-    dispatched: list[tuple[Event, dict[str, Any], Department]] = []
-    # the suggested units in one query (they stay in the session for the dispatches)
-    units = _departments(session, {r["suggested_department_id"] for r in rows} - {None})
-    for event, row in zip(new, rows, strict=True):
-        dep = _auto_dispatch_to(settings, event, row, units) if dispatch else None
-        if dep is not None:
-            row["auto_dispatched"] = True
-            dispatched.append((event, row, dep))
-    session.connection().execute(insert(Suggestion), rows)
-    if dispatched:
-        from shiyu.events import service as events  # late: events.service calls this module
+    """`plan_intake` for stored events, its rows written at once. Returns how many."""
+    from shiyu.events import service as events  # late: events.service calls this module
 
-        # accepted and dispatched in memory, then written once: each UPDATE of an event row
-        # adds an entry to every index of `events` (on PostgreSQL the full-text one too), and
-        # the batch's timeline, assignments and notices go in one statement each
-        writes = events.Writes()
-        with session.no_autoflush:
-            for event, row, dep in dispatched:
+    writes = events.Writes()
+    planned = plan_intake(session, settings, new, writes, dispatch=dispatch)
+    events.write_batch(session, writes)
+    return planned
+
+
+def plan_intake(
+    session: Session,
+    settings: Settings,
+    new: Sequence[Event],
+    writes: Writes,
+    *,
+    dispatch: bool = True,
+) -> int:
+    """Suggest a category and a unit for each new event; dispatch it at once when the model
+    is confident enough (and `dispatch`). In memory: the events (stored or not yet) are
+    changed without a flush, and the suggestions, timeline entries, assignments and notices
+    are left in `writes` (`events.service.write_batch` stores them). Called by
+    `events.service.create_many` in the intake transaction: the model reads the batch at once
+    (a third of the cost of one message at a time). Returns how many."""
+    with session.no_autoflush:
+        model = classifier.active(session, settings)
+        if model is None or not new:
+            # no model, no suggestion: intake costs one cached check, nothing more
+            return 0
+        texts = [(e.title, e.description) for e in new]  # stored text: normalised at intake
+        tops = model.predict_many(texts, top_k=3, normalised=True)
+        rows = [
+            _suggestion(session, model, event, top) for event, top in zip(new, tops, strict=True)
+        ]
+        # the suggested units in one query (they stay in the session for the dispatches)
+        units = _departments(session, {r["suggested_department_id"] for r in rows} - {None})
+        for event, row in zip(new, rows, strict=True):
+            dep = _auto_dispatch_to(settings, event, row, units) if dispatch else None
+            if dep is not None:
+                row["auto_dispatched"] = True
                 _auto_dispatch(session, settings, event, row, dep, writes)
-        events.write_batch(session, writes)
+    writes.add(_SUGGESTIONS, rows)
     return len(rows)
 
 

@@ -23,6 +23,7 @@ from shiyu.events.enums import Channel
 from shiyu.events.models import Category, Event
 from shiyu.events.schemas import ActionIn, IntakeData
 from shiyu.kit.clock import utcnow
+from shiyu.notifications.models import Notification
 from shiyu.routing import service
 from shiyu.routing.models import Suggestion
 from shiyu.routing.schemas import Basis, RuleIn
@@ -108,7 +109,8 @@ def test_a_batch_of_confident_reports_is_dispatched_each_written_once(
     session: Session, settings: Settings, world: World, active_model: int
 ) -> None:
     """The group commit's batches: every confident report is accepted and dispatched, with
-    its timeline, assignment and deadlines, and its row is written by one UPDATE."""
+    its timeline, assignment, deadlines and the unit's notice, and its row is inserted as it
+    ends up, dispatched: no second version of it (an UPDATE)."""
     from sqlalchemy import event as sa_event
 
     from shiyu.events.models import Action, Assignment
@@ -140,9 +142,20 @@ def test_a_batch_of_confident_reports_is_dispatched_each_written_once(
         made = events.create_many(session, confident, reports)
     finally:
         sa_event.remove(engine, "before_cursor_execute", count)
-    assert len(updates) <= 3  # one per event at most (an executemany counts once)
+    assert updates == []
     for event, created in made:
         assert created and event.status == "dispatched"
+        # the stored row, not the session's object
+        stored = session.execute(
+            select(Event.__table__.c.status, Event.__table__.c.lead_department_id).where(
+                Event.__table__.c.id == event.id
+            )
+        ).one()
+        assert tuple(stored) == ("dispatched", world.dep_a.id)
+        notices = session.scalars(
+            select(Notification.kind).where(Notification.event_id == event.id)
+        ).all()
+        assert "event.dispatched" in notices
         assert event.lead_department_id == world.dep_a.id
         assert event.accepted_at is not None and event.finish_deadline is not None
         actions = session.scalars(
