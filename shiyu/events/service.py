@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -507,6 +508,12 @@ def _sees_reporter(actor: Actor | None, event: Event) -> bool:
     )
 
 
+@functools.cache
+def _read_fields() -> tuple[str, ...]:
+    """The fields of `EventRead` an event has as they are (its columns and properties)."""
+    return tuple(c for c in EventRead.model_fields if hasattr(Event, c))
+
+
 def to_read(
     session: Session, settings: Settings, event: Event, actor: Actor | None
 ) -> dict[str, Any]:
@@ -521,7 +528,7 @@ def to_read(
         )
     parent = repository.codes_of(session, [event.parent_id]) if event.parent_id else {}
     return {
-        **{c: getattr(event, c) for c in EventRead.model_fields if hasattr(event, c)},
+        **{c: getattr(event, c) for c in _read_fields()},
         "reporter_name": name,
         "reporter_phone": phone,
         "parent_code": parent.get(event.parent_id) if event.parent_id else None,
