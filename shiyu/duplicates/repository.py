@@ -236,8 +236,11 @@ def _matching(event: Bands, window: timedelta, rows: Sequence[Any]) -> list[int]
     places, values = _place_filters(event.near)
     near_cells = frozenset(values.get("cells", ()))
     since, until = event.reported_at - window, event.reported_at + window
+    # an event's rows share its time and place: each event is looked at once, in the order
+    # of its first row (a copy of the text shares all 16 keys)
+    of_events = {r.event_id: r for r in rows}.values()
     candidates = [
-        r for r in rows if r.event_id != event.event_id and since <= r.reported_at <= until
+        r for r in of_events if r.event_id != event.event_id and since <= r.reported_at <= until
     ]
     found: dict[int, None] = {}
     for place in places or ("",):
