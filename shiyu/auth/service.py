@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -103,11 +104,21 @@ def actor_from_token(
     claims = _claims(settings, token)
     row = _cached_row(settings, claims)
     if row is None:
-        with open_session() as session:
-            row = repository.actor_row(session, int(claims["sub"]))
-        if row is not None and settings.auth_cache_seconds > 0:
-            actor_cache.cache.put(row.user_id, row)
+        # one request reads the row, the others that missed it at the same moment wait and
+        # take it from the cache: under load every request in flight when the entry expired
+        # missed it, and each opened a session (beyond the pool, a new connection)
+        with _LOADING[int(claims["sub"]) % len(_LOADING)]:
+            row = _cached_row(settings, claims)
+            if row is None:
+                with open_session() as session:
+                    row = repository.actor_row(session, int(claims["sub"]))
+                if row is not None and settings.auth_cache_seconds > 0:
+                    actor_cache.cache.put(row.user_id, row)
     return _actor(row, claims, ip)
+
+
+#: locks striped by user id, for `actor_from_token`'s reads of the database
+_LOADING = [threading.Lock() for _ in range(64)]
 
 
 def cached_actor(settings: Settings, *, token: str, ip: str | None = None) -> Actor | None:

@@ -4,11 +4,14 @@ On a database whose commits are real, as in production."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from shiyu.auth import security
 from shiyu.auth import service as auth
@@ -104,3 +107,27 @@ def test_zero_disables_the_cache(setup: tuple[Database, Settings, World]) -> Non
     _update_behind_the_orm(db, uid, is_active=False)
     with pytest.raises(Unauthorized):
         _check(db, uncached, token)
+
+
+def test_requests_that_miss_the_expired_entry_together_read_the_database_once(
+    setup: tuple[Database, Settings, World],
+) -> None:
+    db, settings, world = setup
+    uid = world.users["grid_worker"].id
+    token = _token(settings, uid, 0)
+    opened: list[int] = []
+    start = threading.Barrier(20)
+
+    def open_session() -> Session:
+        opened.append(1)
+        time.sleep(0.05)  # a slow read: the others arrive while it runs
+        return db.session(write=False)
+
+    def check() -> int:
+        start.wait()
+        return auth.actor_from_token(open_session, settings, token=token).user_id
+
+    with ThreadPoolExecutor(20) as pool:
+        users = list(pool.map(lambda _: check(), range(20)))
+    assert users == [uid] * 20
+    assert len(opened) == 1
