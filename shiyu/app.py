@@ -114,6 +114,7 @@ def serve_app() -> FastAPI:
     app = create_app(settings, run_jobs=True)
     memory.freeze_startup()
     memory.freeze_later(settings.gc_freeze_again_seconds)
+    memory.set_young_threshold(settings.gc_young_threshold)
     memory.watch_pauses()
     return app
 

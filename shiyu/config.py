@@ -243,6 +243,14 @@ class Settings(BaseSettings):
         "started out of the garbage collector's reach, as it froze those of its start-up: "
         "caches and compiled statements the first traffic built (0: only at start-up).",
     )
+    gc_young_threshold: int = Field(
+        default=20_000,
+        ge=0,
+        description="Container objects allocated (net of those freed) between two young "
+        "collections of each server process's garbage collector (0: Python's own, 700). At "
+        "700 a process under load collected 150 times a second and carried every request in "
+        "flight into the older generations, whose collections then paused it 15 ms each.",
+    )
     max_concurrent_writes: int = Field(
         default=8,
         ge=0,

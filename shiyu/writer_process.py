@@ -310,6 +310,7 @@ def writer_main(settings: Settings, conn: Connection, name: str) -> None:
     kinds = batched_kinds()
     memory.freeze_startup()
     memory.freeze_later(settings.gc_freeze_again_seconds)
+    memory.set_young_threshold(settings.gc_young_threshold)
     memory.watch_pauses()
     send_lock = threading.Lock()
 

@@ -10,7 +10,8 @@ docs/operations.md):
   (`shiyu.group_commit`), so reports per transaction under load can be read off;
 - `shiyu_job_last_run_timestamp_seconds{job,outcome}`, `shiyu_job_last_duration_seconds`,
   `shiyu_job_runs_total` for the periodic jobs this process ran;
-- `shiyu_gc_frozen_objects{process}`, `shiyu_gc_collections_total{process,generation}` and
+- `shiyu_gc_frozen_objects{process}`, `shiyu_gc_young_threshold{process}`,
+  `shiyu_gc_collections_total{process,generation}` and
   `shiyu_gc_pause_seconds_total{process,generation}`: the garbage collector of this process
   (`process="web"`) and of its writer process (`"writer"`, as of its last answer), see
   `shiyu.kit.memory`.
@@ -221,6 +222,14 @@ def _gc_lines(writer: Any, lines: list[str]) -> None:
     _header(lines, "shiyu_gc_frozen_objects", "gauge", "Objects frozen out of the collector.")
     for process, stats in by_process:
         lines.append(f"shiyu_gc_frozen_objects{_labels(process=process)} {stats.frozen}")
+    _header(
+        lines,
+        "shiyu_gc_young_threshold",
+        "gauge",
+        "Allocations between two young collections (SHIYU_GC_YOUNG_THRESHOLD).",
+    )
+    for process, stats in by_process:
+        lines.append(f"shiyu_gc_young_threshold{_labels(process=process)} {stats.young_threshold}")
     for name, help_text, field in (
         ("shiyu_gc_collections_total", "Garbage collections by generation.", "collections"),
         ("shiyu_gc_pause_seconds_total", "Seconds paused in garbage collections.", "pause_seconds"),

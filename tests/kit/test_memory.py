@@ -59,3 +59,15 @@ def test_pauses_are_counted_per_generation_once(automatic_gc_off: None) -> None:
     assert after.collections[0] - before.collections[0] == 1
     assert after.collections[1] == before.collections[1]
     assert after.pause_seconds[2] > before.pause_seconds[2]
+
+
+def test_young_threshold_is_set_and_zero_keeps_it() -> None:
+    saved = gc.get_threshold()
+    try:
+        memory.set_young_threshold(20_000)
+        assert gc.get_threshold() == (20_000, *saved[1:])
+        assert memory.stats().young_threshold == 20_000
+        memory.set_young_threshold(0)  # Python's own: left as it is
+        assert gc.get_threshold()[0] == 20_000
+    finally:
+        gc.set_threshold(*saved)
