@@ -593,10 +593,10 @@ class Ctx:
     now: datetime
     #: extra facts for the timeline and the audit record
     facts: dict[str, Any]
+    #: where the transition leaves its rows (the caller's batch, or its own: `Writes`)
+    writes: Writes
     #: a status that overrides the table's target (e.g. 重办 after a dissatisfied rating)
     target: Status | None = None
-    #: the rows of several transitions in a row, written together (`Writes`)
-    batch: Writes | None = None
 
 
 @dataclass
@@ -605,8 +605,8 @@ class Writes:
     events are flushed: a batch of reports stores its events with their final state (each
     already dispatched when the model is confident: no second version of the row) and then
     their timeline, assignments and suggestions, one statement per table (on SQLite the ORM
-    would insert such rows one statement each, to learn their ids). Transitions leave their
-    rows here when applied with `apply_transition(..., batch=writes)`."""
+    would insert such rows one statement each, to learn their ids). Every transition leaves
+    its rows in one (`apply_transition`); with `batch=writes` several transitions share it."""
 
     #: per table, in the order each was first given rows
     rows: dict[Table, list[dict[str, Any]]] = field(default_factory=dict)
@@ -752,14 +752,8 @@ def _set_assignments(ctx: Ctx, lead_id: int, assist_ids: list[int]) -> None:
         (notify.users_of_department(session, dep_id), f"待签收：{event.title}", event.id)
         for dep_id in sorted({lead_id, *assist_ids})
     ]
-    if ctx.batch is not None:
-        ctx.batch.add(_ASSIGNMENTS, fresh)
-        ctx.batch.notify("event.dispatched", messages)
-        return
-    if fresh:
-        session.flush()  # the event's row first: a report may be dispatched as it is stored
-        session.connection().execute(insert(_ASSIGNMENTS), fresh)
-    notify.notify_many(session, kind="event.dispatched", messages=messages)
+    ctx.writes.add(_ASSIGNMENTS, fresh)
+    ctx.writes.notify("event.dispatched", messages)
 
 
 def _assignment_values(
@@ -1169,9 +1163,10 @@ def apply_transition(
     batch: Writes | None = None,
 ) -> Event:
     """Check the table, run the action's guard and effects, then write the timeline and the
-    audit record and recompute the light — all in the caller's transaction. With `batch`,
-    the event's changes are not flushed and the rows are left in `batch` (several
-    transitions in a row write each event once, and their rows together: `write_batch`)."""
+    audit record and recompute the light — all in the caller's transaction. The rows it
+    makes (timeline entry, new assignments, notices) are written by `write_batch`, at its end;
+    with `batch`, they are left there and the event is not flushed (several transitions in a
+    row write each event once, and their rows together)."""
     transition: Transition | None = TABLE.get(data.action)
     if transition is None:
         raise UnknownAction(
@@ -1192,7 +1187,8 @@ def apply_transition(
     if transition.needs_reason and not data.reason.strip():
         raise _field_error("reason", f"{transition.label}须填写理由")
     before = event.status
-    ctx = Ctx(session, settings, event, actor, data, now or utcnow(), facts={}, batch=batch)
+    writes = batch if batch is not None else Writes()
+    ctx = Ctx(session, settings, event, actor, data, now or utcnow(), facts={}, writes=writes)
     EFFECTS[transition.action](ctx)
     target = ctx.target or transition.target
     if target is not None:
@@ -1213,11 +1209,9 @@ def apply_transition(
         after={"status": event.status, **ctx.facts},
         extra={"note": note} if note else None,
     )
-    if batch is not None:
-        batch.add(_ACTIONS, [timeline])
-    else:
-        session.flush()
-        session.connection().execute(insert(_ACTIONS), [timeline])
+    writes.add(_ACTIONS, [timeline])
+    if batch is None:
+        write_batch(session, writes)
     return event
 
 
