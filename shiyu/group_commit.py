@@ -85,10 +85,20 @@ class _Outcome:
 class GroupCommitter:
     """One writer thread; `run(job)` from the event loop, `submit(job)` from anywhere."""
 
-    def __init__(self, db: Database, *, max_batch: int = 64, name: str = "group-commit") -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_batch: int = 64,
+        name: str = "group-commit",
+        answered: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
         self.max_batch = max(1, max_batch)
         self.name = name
+        #: called in the writer thread once a batch's futures are all resolved (the writer
+        #: process sends their answers then, in one message)
+        self.answered = answered
         self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -108,10 +118,20 @@ class GroupCommitter:
     async def run(self, job: Job[T]) -> T:
         return await asyncio.wrap_future(self.submit(job))
 
-    def submit_batched(self, kind: Batched[P, T], payload: P) -> Future[T]:
-        """Queue a job that may run together with the other queued jobs of its kind."""
+    def submit_batched(
+        self,
+        kind: Batched[P, T],
+        payload: P,
+        *,
+        done: Callable[[Future[T]], None] | None = None,
+    ) -> Future[T]:
+        """Queue a job that may run together with the other queued jobs of its kind. `done`:
+        called with its future in the writer thread, as the batch is answered (attached
+        before the job is queued, so never from the caller's thread)."""
         self._ensure_started()
         future: Future[T] = Future()
+        if done is not None:
+            future.add_done_callback(done)
         item = _Item(lambda session: kind.one(session, payload), future, contextvars.copy_context())
         item.kind, item.payload = kind, payload
         self._queue.put(item)
@@ -154,7 +174,14 @@ class GroupCommitter:
                     stop = True
                     break
                 batch.append(item)
-            self._run_batch([i for i in batch if i.future.set_running_or_notify_cancel()])
+            try:
+                self._run_batch([i for i in batch if i.future.set_running_or_notify_cancel()])
+            finally:
+                if self.answered is not None:
+                    self.answered()
+            if self.db.checkpointer is not None:
+                # answered, and holding no transaction: the moment to start SQLite's log over
+                self.db.checkpointer.restart_if_due()
             if stop:
                 return
 
@@ -185,9 +212,6 @@ class GroupCommitter:
                 outcome.item.future.set_exception(outcome.error)
             else:
                 outcome.item.future.set_result(outcome.result)
-        if self.db.checkpointer is not None:
-            # answered, and holding no transaction: the moment to start SQLite's log over
-            self.db.checkpointer.restart_if_due()
 
     def _alone(self, item: _Item[Any]) -> _Outcome:
         try:

@@ -150,16 +150,20 @@ class _Job:
 
 
 @dataclass(frozen=True)
-class _Reply:
-    id: int
-    ok: bool
-    value: Any
+class _Answers:
+    """The answers of one batch, in one message: (job id, ok, result or error) each."""
+
+    answers: list[tuple[int, bool, Any]]
+    #: batches the writer had committed when it sent them
     batches: int
     #: the writer's collector, for the metrics
     gc: memory.GcStats
 
 
 # ---------------------------------------------------------------------- the web process
+
+#: where an answer goes: a thread's future, or an event loop's future with its loop
+_Waiter = Future[Any] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
 
 @dataclass
@@ -168,7 +172,7 @@ class _Generation:
 
     process: multiprocessing.process.BaseProcess
     conn: Connection
-    pending: dict[int, Future[Any]] = field(default_factory=dict)
+    pending: dict[int, _Waiter] = field(default_factory=dict)
     alive: bool = True
     #: batches this writer had committed at its last answer (each writer counts from 0)
     batches: int = 0
@@ -177,7 +181,13 @@ class _Generation:
 class WriterProcess:
     """`run_batched` / `submit_batched` as `GroupCommitter` offers them, served by a writer
     process started with the application (`start`), or again at the next report after one
-    died."""
+    died.
+
+    Jobs and answers travel in bundles: the reports an event loop turn queues go in one
+    message (`run_batched`), and a batch's answers come back in one. One pickle of 25
+    reports costs a third of 25 pickles, and each message costs each process a wake-up and
+    system calls, and the writer's thread that receives it a turn of the GIL taken from the
+    thread storing the batch."""
 
     def __init__(self, settings: Settings, *, name: str = "intake") -> None:
         self.settings = settings
@@ -185,39 +195,66 @@ class WriterProcess:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._current: _Generation | None = None
-        #: batches committed and jobs answered, for the metrics
+        #: per event loop, the jobs its current turn queued and their futures (`_flush`)
+        self._outboxes: dict[asyncio.AbstractEventLoop, list[tuple[_Job, _Waiter]]] = {}
+        #: batches committed, jobs answered and messages each way, for the metrics and tests
         self.batches = 0
         self.jobs = 0
+        self.sent = 0
+        self.received = 0
         #: the collector of the writer that answered last
         self.gc: memory.GcStats | None = None
 
     def submit_batched(self, kind: Batched[P, T], payload: P) -> Future[T]:
+        """Send one job now (from any thread)."""
         future: Future[T] = Future()
+        self._send([(self._job(kind, payload), future)])
+        return future
+
+    async def run_batched(self, kind: Batched[P, T], payload: P) -> T:
+        """Queue the job with the others of this event loop turn: they go in one message
+        once the turn is over."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        outbox = self._outboxes.get(loop)
+        if outbox is None:
+            outbox = self._outboxes[loop] = []
+            loop.call_soon(self._flush, loop)
+        outbox.append((self._job(kind, payload), (loop, future)))
+        return await future
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._send(self._outboxes.pop(loop, []))
+
+    def _job(self, kind: Batched[Any, Any], payload: Any) -> _Job:
         views = _view_log()
-        job = _Job(
+        return _Job(
             next(self._ids),
             _kind_names()[id(kind)],
             payload,
             request_id_var.get(),
             (views.method, views.path) if views is not None else None,
         )
-        data = dumps(job)
+
+    def _send(self, entries: list[tuple[_Job, _Waiter]]) -> None:
+        if not entries:
+            return
+        data = dumps([job for job, _ in entries])
         with self._lock:
             generation = self._started()
-            generation.pending[job.id] = future
+            generation.pending.update((job.id, waiter) for job, waiter in entries)
             try:
                 generation.conn.send_bytes(data)
+                self.sent += 1
+                return
             except OSError:
-                generation.pending.pop(job.id, None)
-                future.set_exception(WriterLost())
-        return future
+                for job, _ in entries:
+                    generation.pending.pop(job.id, None)
+        _settle([(waiter, False, WriterLost()) for _, waiter in entries])
 
     def start(self) -> None:
         with self._lock:
             self._started()
-
-    async def run_batched(self, kind: Batched[P, T], payload: P) -> T:
-        return await asyncio.wrap_future(self.submit_batched(kind, payload))
 
     def close(self, timeout: float = 30.0) -> None:
         """Let the writer finish what it was sent, then wait for it to stop."""
@@ -255,31 +292,58 @@ class WriterProcess:
     def _read(self, generation: _Generation) -> None:
         while True:
             try:
-                reply: _Reply = loads(generation.conn.recv_bytes(), self.settings)
+                message: _Answers = loads(generation.conn.recv_bytes(), self.settings)
             except (EOFError, OSError):
                 break
             with self._lock:
-                future = generation.pending.pop(reply.id, None)
+                settled = [
+                    (waiter, ok, value)
+                    for job_id, ok, value in message.answers
+                    if (waiter := generation.pending.pop(job_id, None)) is not None
+                ]
                 # a counter for the metrics: it goes on from where the last writer stopped
-                self.batches += max(0, reply.batches - generation.batches)
-                generation.batches = max(generation.batches, reply.batches)
-                self.jobs += 1
-                self.gc = reply.gc
-            if future is None:
-                continue
-            if reply.ok:
-                future.set_result(reply.value)
-            else:
-                future.set_exception(reply.value)
+                self.batches += max(0, message.batches - generation.batches)
+                generation.batches = max(generation.batches, message.batches)
+                self.jobs += len(message.answers)
+                self.received += 1
+                self.gc = message.gc
+            _settle(settled)
         with self._lock:  # the writer is gone: what it did not answer has an unknown outcome
             generation.alive = False
             lost = list(generation.pending.values())
             generation.pending.clear()
         if lost:
             log.error("writer process ended with %d reports unanswered", len(lost))
-        for future in lost:
-            future.set_exception(WriterLost())
+        _settle([(waiter, False, WriterLost()) for waiter in lost])
         generation.conn.close()
+
+
+def _settle(answers: list[tuple[_Waiter, bool, Any]]) -> None:
+    """Resolve each waiter with its result (ok) or error, from any thread: a thread's future
+    at once, an event loop's in one callback per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+    for waiter, ok, value in answers:
+        if isinstance(waiter, Future):
+            if ok:
+                waiter.set_result(value)
+            else:
+                waiter.set_exception(value)
+        else:
+            loop, future = waiter
+            by_loop.setdefault(loop, []).append((future, ok, value))
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a loop closed meanwhile awaits nothing
+            loop.call_soon_threadsafe(_resolve, items)
+
+
+def _resolve(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in items:
+        if future.done():  # cancelled: the client went away
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 def _view_log() -> Any:
@@ -306,44 +370,71 @@ def writer_main(settings: Settings, conn: Connection, name: str) -> None:
     load_all()
     warm_up()
     db = Database(settings)
-    committer = GroupCommitter(db, max_batch=settings.intake_batch_max, name=name)
     kinds = batched_kinds()
     memory.freeze_startup()
     memory.freeze_later(settings.gc_freeze_again_seconds)
     memory.set_young_threshold(settings.gc_young_threshold)
     memory.watch_pauses()
-    send_lock = threading.Lock()
+    outbox: list[tuple[int, bool, Any]] = []  # the answers of the batch being answered
 
     def answer(job_id: int, future: Future[Any]) -> None:
         error = future.exception()
-        reply = (
-            _Reply(job_id, True, future.result(), committer.batches, memory.stats())
-            if error is None
-            else _Reply(job_id, False, portable(error), committer.batches, memory.stats())
+        outbox.append(
+            (job_id, True, future.result()) if error is None else (job_id, False, portable(error))
         )
-        try:
-            data = dumps(reply)
-        except Exception as exc:  # an answer that cannot travel is an error
-            data = dumps(_Reply(job_id, False, portable(exc), committer.batches, memory.stats()))
-        with send_lock, contextlib.suppress(OSError):  # the web process may be gone
-            conn.send_bytes(data)  # (the commit stands either way)
 
+    def send_answers() -> None:
+        answers = outbox[:]
+        outbox.clear()
+        if answers:
+            data = _answers_message(answers, committer.batches)
+            with contextlib.suppress(OSError):  # the web process may be gone
+                conn.send_bytes(data)  # (the commit stands either way)
+
+    committer = GroupCommitter(
+        db, max_batch=settings.intake_batch_max, name=name, answered=send_answers
+    )
     try:
         while True:
             try:
-                job: _Job | None = loads(conn.recv_bytes(), settings)
+                jobs: list[_Job] | None = loads(conn.recv_bytes(), settings)
             except (EOFError, OSError):
                 break
-            if job is None:
+            if jobs is None:
                 break
-            context = contextvars.Context()
-            context.run(_enter_request, job)
-            future = context.run(committer.submit_batched, kinds[job.kind], job.payload)
-            future.add_done_callback(_bind(answer, job.id))
+            for job in jobs:
+                context = contextvars.Context()
+                context.run(_enter_request, job)
+                context.run(
+                    committer.submit_batched,
+                    kinds[job.kind],
+                    job.payload,
+                    done=_bind(answer, job.id),
+                )
     finally:
         committer.close(timeout=60)
         db.dispose()
         conn.close()
+
+
+def _answers_message(answers: list[tuple[int, bool, Any]], batches: int) -> bytes:
+    """The pickled answers; one that cannot travel becomes an error (`portable`), and so
+    does a result that cannot."""
+    try:
+        return dumps(_Answers(answers, batches, memory.stats()))
+    except Exception:  # an answer that cannot travel: each on its own, errors made portable
+        return dumps(_Answers([_travelling(a) for a in answers], batches, memory.stats()))
+
+
+def _travelling(answer: tuple[int, bool, Any]) -> tuple[int, bool, Any]:
+    job_id, ok, value = answer
+    if not ok:
+        return answer  # made portable already
+    try:
+        dumps(value)
+    except Exception as exc:  # a result that cannot travel is an error
+        return job_id, False, portable(exc)
+    return answer
 
 
 def _bind(fn: Callable[[int, Future[Any]], None], job_id: int) -> Callable[[Future[Any]], None]:

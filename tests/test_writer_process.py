@@ -7,6 +7,7 @@ nothing is stored twice."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 import signal
@@ -19,11 +20,15 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from shiyu.audit.models import AuditRecord
+from shiyu.auth.access import system_actor
 from shiyu.config import Settings
 from shiyu.errors import InvalidInput
+from shiyu.events import service
+from shiyu.events.enums import Channel
 from shiyu.events.models import Event
-from shiyu.writer_process import dumps, loads, portable
-from tests.conftest import TEST_SECRET
+from shiyu.events.schemas import IntakeData
+from shiyu.writer_process import WriterProcess, dumps, loads, portable
+from tests.conftest import TEST_SECRET, make_settings
 from tests.factories.world import World
 from tests.helpers import committed_world, running_server
 from tests.test_crash_safety import _check, _grid_worker_load, _token
@@ -235,6 +240,40 @@ def test_a_stopped_server_lets_its_writer_finish_and_exit(fresh_database: str) -
 
 
 # ---------------------------------------------------------------------- the wire
+
+
+def test_a_loop_turn_s_reports_go_in_one_message_and_a_batch_s_answers_in_one(
+    fresh_database: str,
+) -> None:
+    """The reports an event loop turn queues travel together, and the writer answers each
+    batch in one message: 20 reports, one message out, one back per batch committed."""
+    world = committed_world(fresh_database)
+    settings = make_settings(fresh_database)
+    actor = system_actor()
+    lng, lat = world.city.centres[world.grid_a]
+
+    def job(i: int) -> service.StaffReport:
+        data = IntakeData(channel=Channel.grid_patrol, title=f"井盖破损{i}号", lng=lng, lat=lat)
+        return service.StaffReport(settings, data, actor, service.prepare(data))
+
+    async def report_all() -> list[tuple[dict[str, object], bool]]:
+        return await asyncio.gather(
+            *(writer.run_batched(service.STAFF_REPORTS, job(i)) for i in range(20))
+        )
+
+    writer = WriterProcess(settings)
+    try:
+        answers = asyncio.run(report_all())
+        # a thread's job goes alone, at once
+        alone = writer.submit_batched(service.STAFF_REPORTS, job(20)).result(timeout=60)
+    finally:
+        writer.close()
+    assert [read["title"] for read, _ in answers] == [f"井盖破损{i}号" for i in range(20)]
+    assert all(created for _, created in answers) and alone[1]
+    assert len({read["code"] for read, _ in [*answers, alone]}) == 21
+    assert writer.sent == 2
+    assert writer.jobs == 21
+    assert writer.received == writer.batches < 21
 
 
 def test_settings_are_never_sent_and_each_side_uses_its_own() -> None:
