@@ -129,10 +129,9 @@ HEAVY_KEY_ROWS = 32
 
 
 class BandRow(NamedTuple):
-    """A band row of an event of the batch being searched (not stored yet), in the shape of
-    the rows read from `duplicate_bands`."""
+    """An event as its band rows place it (each of its rows has the same time and place):
+    one read from `duplicate_bands`, or one of the batch being searched (not stored yet)."""
 
-    key: int
     event_id: int
     reported_at: datetime
     cell: int
@@ -159,11 +158,8 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
         "until": max(b.reported_at for b in batch) + window,
     }
     counts = _key_counts(conn, sorted({k for b in batch for k in b.keys}), span)
-    stored: dict[int, list[Any]] = {}
     light = [k for k, n in counts.items() if n <= HEAVY_KEY_ROWS]
-    if light:
-        for row in conn.execute(_statement(_ROWS_OF_KEYS, conn), {"keys": light, **span}):
-            stored.setdefault(row.key, []).append(row)
+    stored = _stored_rows(conn, light, span) if light else {}
     earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
     found: list[list[int]] = []
     for b in batch:
@@ -174,11 +170,28 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
         else:
             rows = [r for k in keys for r in (*stored.get(k, ()), *earlier.get(k, ()))]
             found.append(_matching(b, window, rows))
+        row = BandRow(b.event_id, b.reported_at, b.cell, b.near.grid_code)
         for k in keys:
-            earlier.setdefault(k, []).append(
-                BandRow(k, b.event_id, b.reported_at, b.cell, b.near.grid_code)
-            )
+            earlier.setdefault(k, []).append(row)
     return found
+
+
+def _stored_rows(
+    conn: Connection, keys: list[int], window: dict[str, Any]
+) -> dict[int, list[BandRow]]:
+    """The stored events of each key. A copy of a text shares all 16 keys with it, so most
+    rows repeat an event already read: each event's time is converted once (by SQLAlchemy,
+    for every row, it was most of the search's cost when texts repeat)."""
+    rows = conn.execute(_statement(_ROWS_OF_KEYS, conn), {"keys": keys, **window}).all()
+    stamp = bulk.result_processor(conn, _BANDS.c.reported_at)
+    events: dict[int, BandRow] = {}
+    stored: dict[int, list[BandRow]] = {}
+    for key, event_id, reported_at, cell, grid_code in rows:
+        row = events.get(event_id)
+        if row is None:
+            row = events[event_id] = BandRow(event_id, stamp(reported_at), cell, grid_code)
+        stored.setdefault(key, []).append(row)
+    return stored
 
 
 def _by_keys(*columns: Any) -> dict[str, Any]:
@@ -211,7 +224,7 @@ _COUNTS_OF_KEYS = {
 _ROWS_OF_KEYS = _by_keys(
     DuplicateBand.key,
     DuplicateBand.event_id,
-    DuplicateBand.reported_at,
+    bulk.raw(_BANDS.c.reported_at),  # converted once per event (`_stored_rows`)
     DuplicateBand.cell,
     DuplicateBand.grid_code,
 )
@@ -225,8 +238,8 @@ def _key_counts(conn: Connection, keys: list[int], window: dict[str, Any]) -> di
     """How many band rows in the window each key has (keys with none left out)."""
     if not keys:
         return {}
-    rows = conn.execute(_statement(_COUNTS_OF_KEYS, conn), {"keys": keys, **window})
-    return {row[0]: row[1] for row in rows}
+    rows = conn.execute(_statement(_COUNTS_OF_KEYS, conn), {"keys": keys, **window}).all()
+    return dict(rows)
 
 
 def _matching(event: Bands, window: timedelta, rows: Sequence[Any]) -> list[int]:

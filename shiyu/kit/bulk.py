@@ -19,8 +19,10 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Dialect, Table, insert
+from sqlalchemy import Column, Dialect, Table, insert, type_coerce
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -52,6 +54,24 @@ def _bind_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], An
     # value to the generic type's, and SQLite's driver would then write a datetime its own way
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     return process if process is not None else _as_is
+
+
+def result_processor(conn: Connection, column: Column[Any]) -> Callable[[Any], Any]:
+    """What the column's type makes of a value the driver returned (for a column read with
+    `raw`): applied once per distinct value rather than by SQLAlchemy for every row."""
+    return _result_processor(column, conn.dialect)
+
+
+@functools.cache
+def _result_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else _as_is
+
+
+def raw(column: Column[Any]) -> Any:
+    """The column as the driver returns its values (`result_processor` makes them what the
+    column's type would)."""
+    return type_coerce(column, NullType()).label(column.name)
 
 
 def _as_is(value: Any) -> Any:

@@ -58,3 +58,19 @@ def test_tuples_are_stored_as_sqlalchemy_stores_the_same_values(session: Session
 def test_nothing_to_insert_runs_no_statement(session: Session) -> None:
     # no table at all: an empty batch must not reach the database
     bulk.insert_tuples(session, _PROBE, _COLUMNS, [])
+
+
+def test_a_raw_value_converted_by_the_column_type_is_the_value_sqlalchemy_reads(
+    session: Session,
+) -> None:
+    _PROBE.create(session.connection())
+    moment = datetime(2026, 12, 6, 20, 0, 1, 234567, tzinfo=timezone(timedelta(hours=8)))
+    session.connection().execute(insert(_PROBE), [{"id": 1, "at": moment, "key": 5}])
+    raw = session.connection().execute(select(bulk.raw(_PROBE.c.at))).scalar_one()
+    read = session.connection().execute(select(_PROBE.c.at)).scalar_one()
+    if session.get_bind().dialect.name == "sqlite":
+        assert isinstance(raw, str)  # the driver's text, not converted by SQLAlchemy
+    converted = bulk.result_processor(session.connection(), _PROBE.c.at)(raw)
+    assert converted == read == moment
+    assert converted.tzinfo is UTC
+    assert bulk.result_processor(session.connection(), _PROBE.c.at)(None) is None
