@@ -68,6 +68,18 @@ def event_bodies(n: int, seed: int) -> tuple[str, list[bytes]]:
     return source, bodies
 
 
+def _first_repeat(bodies: list[bytes]) -> int:
+    """The index of the first body whose text an earlier one had (bodies cycle their texts)."""
+    seen: set[tuple[str, str]] = set()
+    for i, body in enumerate(bodies):
+        parsed = json.loads(body)
+        text = (parsed["title"], parsed["description"])
+        if text in seen:
+            return i
+        seen.add(text)
+    return len(bodies)
+
+
 def login(base_url: str, username: str, password: str) -> str:
     r = httpx.post(
         f"{base_url}/api/v1/auth/token",
@@ -108,6 +120,7 @@ def measure_creation(
 ) -> dict[str, Any]:
     """Ping, then create, at each level of concurrency; one JSON-ready dict per level."""
     text_source, bodies = event_bodies(BODIES, seed)
+    first_repeat = _first_repeat(bodies)
     counter = itertools.count()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     common: dict[str, Any] = {
@@ -126,15 +139,23 @@ def measure_creation(
     for conc in concurrency:
         before = ping(conc)
 
-        def plan(_i: int, _k: int) -> tuple[str, str, bytes | None]:
+        sent: list[int] = []
+
+        def plan(_i: int, _k: int, sent: list[int] = sent) -> tuple[str, str, bytes | None]:
             # itertools.count is atomic under the GIL: every request reports a new event
-            return "POST", "/api/v1/events", bodies[next(counter) % BODIES]
+            sent.append(k := next(counter))
+            return "POST", "/api/v1/events", bodies[k % BODIES]
 
         # creations queue behind one another: give each level time to reach its steady state
         # and to finish more than a handful of requests even when each takes seconds
         slow = {**common, "warmup": max(warmup, 2.0), "duration": max(duration, 10.0)}
         create = run_load(base_url, plan, concurrency=conc, headers=headers, **slow).summary()
         create["report_text"] = text_source
+        # how many of this level's reports repeat a text sent before in this run (each is an
+        # exact copy of an open event, which the duplicate search then finds)
+        create["repeated_text_share"] = round(
+            sum(k >= first_repeat for k in sent) / max(len(sent), 1), 3
+        )
         after = ping(conc)
         level = {
             "reference_ping": before,
@@ -148,7 +169,8 @@ def measure_creation(
             f"{after['requests_per_s']:,.0f}/s after; create "
             f"{create['requests_per_s']:,.1f}/s ({level['ratio_to_ping']:.0%}), p50 "
             f"{create['latency_ms']['p50']:.1f} ms, p99 {create['latency_ms']['p99']:.1f} ms, "
-            f"errors {create['errors']}+{create['exceptions']}"
+            f"errors {create['errors']}+{create['exceptions']}; "
+            f"{create['repeated_text_share']:.0%} of the texts sent before"
         )
     return out
 

@@ -6,7 +6,7 @@ import json
 import random
 
 from bench.bench_city_hour import Tally, resident_body
-from bench.texts import APPEALS, report_texts
+from bench.texts import APPEALS, appeal_texts, report_texts
 
 
 def test_tally_counts_errors_and_percentiles() -> None:
@@ -38,7 +38,12 @@ def test_report_texts_are_real_appeals_when_shared_data_is_there() -> None:
     source, texts = report_texts(30, 5, synthetic_description="居民反映")
     assert len(texts) == 30 and all(title for title, _ in texts)
     if APPEALS.is_file():
-        assert source == "appeals/dev.csv"
+        assert source.startswith("appeals (")
         assert len(set(texts)) == 30  # 30 different appeals, not one text 30 times
+        every = appeal_texts()
+        # every distinct text of the three files, once each: far more than dev.csv's 5,104
+        assert len(every) == len(set(every)) > 10_000
+        _, all_of_them = report_texts(len(every), 5, synthetic_description="")
+        assert set(all_of_them) == set(every)
     else:
         assert source == "synthetic" and texts[0][1] == "居民反映"
