@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,6 +29,7 @@ from shiyu.middleware import (
 from shiyu.open311.api import router as open311_router
 from shiyu.ops.prometheus import MetricsMiddleware
 from shiyu.ops.prometheus import router as prometheus_router
+from shiyu.routing import service as routing
 from shiyu.web import install as install_web
 from shiyu.worker.scheduler import build as build_scheduler
 from shiyu.writer_process import WriterProcess
@@ -51,6 +54,7 @@ def create_app(
         _app.state.literal_routes = shadowed_literals(_app)
         if isinstance(_app.state.intake_writer, WriterProcess):
             _app.state.intake_writer.start()  # its imports now, not in the first report's time
+            await asyncio.to_thread(routing.load_classifier, db, settings)  # (`before_send`)
         scheduler = build_scheduler(db, settings) if run_jobs else None
         if scheduler:
             scheduler.start()
@@ -102,7 +106,12 @@ def create_app(
 
 def _intake_writer(settings: Settings, db: Database) -> GroupCommitter | WriterProcess:
     if settings.intake_writer == "process":
-        return WriterProcess(settings, name="intake")
+        # this process classifies the reports it sends: the writer is the busier of the two
+        return WriterProcess(
+            settings,
+            name="intake",
+            before_send=functools.partial(routing.predict_queued, db, settings),
+        )
     return GroupCommitter(db, max_batch=settings.intake_batch_max, name="intake")
 
 

@@ -40,7 +40,7 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -189,9 +189,18 @@ class WriterProcess:
     system calls, and the writer's thread that receives it a turn of the GIL taken from the
     thread storing the batch."""
 
-    def __init__(self, settings: Settings, *, name: str = "intake") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        name: str = "intake",
+        before_send: Callable[[list[Any]], list[Any]] | None = None,
+    ) -> None:
         self.settings = settings
         self.name = name
+        #: what this process does to a message's payloads before they go (classify the
+        #: reports: `routing.service.predict_queued`); on failure they go as they are
+        self.before_send = before_send
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._current: _Generation | None = None
@@ -239,7 +248,14 @@ class WriterProcess:
     def _send(self, entries: list[tuple[_Job, _Waiter]]) -> None:
         if not entries:
             return
-        data = dumps([job for job, _ in entries])
+        jobs = [job for job, _ in entries]
+        if self.before_send is not None:
+            try:
+                payloads = self.before_send([job.payload for job in jobs])
+                jobs = [replace(j, payload=p) for j, p in zip(jobs, payloads, strict=True)]
+            except Exception:  # the writer does it then
+                log.exception("preparing the writer's jobs failed; they go as they are")
+        data = dumps(jobs)
         with self._lock:
             generation = self._started()
             generation.pending.update((job.id, waiter) for job, waiter in entries)

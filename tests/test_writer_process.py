@@ -21,13 +21,17 @@ from sqlalchemy import create_engine, select
 
 from shiyu.audit.models import AuditRecord
 from shiyu.auth.access import system_actor
+from shiyu.classify import service as classifier
 from shiyu.config import Settings
+from shiyu.db import Database
 from shiyu.errors import InvalidInput
 from shiyu.events import service
 from shiyu.events.enums import Channel
 from shiyu.events.models import Event
 from shiyu.events.schemas import IntakeData
+from shiyu.routing import service as routing
 from shiyu.writer_process import WriterProcess, dumps, loads, portable
+from tests.classify.data import model_bytes
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories.world import World
 from tests.helpers import committed_world, running_server
@@ -242,6 +246,37 @@ def test_a_stopped_server_lets_its_writer_finish_and_exit(fresh_database: str) -
 # ---------------------------------------------------------------------- the wire
 
 
+def test_the_web_process_classifies_the_reports_it_sends(fresh_database: str) -> None:
+    """`routing.predict_queued`, the web process's `before_send`: reports carry the active
+    model's prediction (which the writer then uses); other jobs go as they are."""
+    world = committed_world(fresh_database)
+    settings = make_settings(fresh_database)
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            stored = classifier.store(session, None, "sample", model_bytes())
+            classifier.activate(session, None, stored["id"])
+            session.commit()
+        lng, lat = world.city.centres[world.grid_a]
+        data = IntakeData(
+            channel=Channel.grid_patrol,
+            title="学校乱收补课费",
+            description="中学强制学生参加周末补课并收取费用，请教育局查处",
+            lng=lng,
+            lat=lat,
+        )
+        job = service.StaffReport(settings, data, system_actor(), service.prepare(data))
+        sent = routing.predict_queued(db, settings, [job, "not a report"])
+    finally:
+        db.dispose()
+        classifier.holder.forget()
+    assert sent[1] == "not a report"
+    predicted = sent[0].prepared.predicted
+    assert predicted is not None and predicted[0].startswith(f"{stored['id']}:")
+    assert predicted[1][0][0] == "教育文体" and len(predicted[1]) == 3
+    assert sent[0].data == job.data and job.prepared.predicted is None  # a copy, not changed
+
+
 def test_a_loop_turn_s_reports_go_in_one_message_and_a_batch_s_answers_in_one(
     fresh_database: str,
 ) -> None:
@@ -261,7 +296,13 @@ def test_a_loop_turn_s_reports_go_in_one_message_and_a_batch_s_answers_in_one(
             *(writer.run_batched(service.STAFF_REPORTS, job(i)) for i in range(20))
         )
 
-    writer = WriterProcess(settings)
+    bundles: list[int] = []
+
+    def before_send(payloads: list[object]) -> list[object]:
+        bundles.append(len(payloads))
+        return payloads
+
+    writer = WriterProcess(settings, before_send=before_send)
     try:
         answers = asyncio.run(report_all())
         # a thread's job goes alone, at once
@@ -271,7 +312,7 @@ def test_a_loop_turn_s_reports_go_in_one_message_and_a_batch_s_answers_in_one(
     assert [read["title"] for read, _ in answers] == [f"井盖破损{i}号" for i in range(20)]
     assert all(created for _, created in answers) and alone[1]
     assert len({read["code"] for read, _ in [*answers, alone]}) == 21
-    assert writer.sent == 2
+    assert writer.sent == 2 and bundles == [20, 1]
     assert writer.jobs == 21
     assert writer.received == writer.batches < 21
 

@@ -115,10 +115,16 @@ def _field_error(field: str, msg: str) -> InvalidInput:
 # ---------------------------------------------------------------- intake
 
 
+#: the classifier's top classes for a text (label, probability), with the token of the model
+#: that gave them (`classify.service.LoadedModel.token`)
+Predicted = tuple[str, tuple[tuple[str, float], ...]]
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What storing a report computes from its text alone: normalised fields, search tokens
-    and duplicate-search band keys. The API computes it before the report queues for the
+    and duplicate-search band keys; and the classifier's prediction, when the sender made it
+    (`routing.service.predict_ahead`). The API computes it before the report queues for the
     writer, so a writer process (`shiyu.writer_process`) spends its time on the database."""
 
     title: str
@@ -126,6 +132,7 @@ class Prepared:
     address: str
     search_text: str
     band_keys: tuple[int, ...]
+    predicted: Predicted | None = None
 
 
 def event_code(reported_at: datetime, event_id: int) -> str:
@@ -249,6 +256,7 @@ def create_many(
     fresh: list[tuple[int, Event, str | None]] = []
     band_keys: list[tuple[int, ...]] = []
     documents: list[str] = []
+    predicted: list[Predicted | None] = []
     first_of: dict[tuple[str, str], int] = {}
     repeats: list[tuple[int, int]] = []
     located = _located(session, settings, reports)
@@ -271,6 +279,7 @@ def create_many(
         fresh.append((i, event, phone))
         band_keys.append(prepared.band_keys)
         documents.append(prepared.search_text)
+        predicted.append(prepared.predicted)
         out[i] = (event, True)
     events = [event for _, event, _ in fresh]
     # the ids first, so the codes (which hold them) go in with the rows: no UPDATE
@@ -289,7 +298,7 @@ def create_many(
 
     # suggestions, and automatic dispatch when the model is confident: in memory, so each
     # event's row goes in once, as it ends up
-    routing.plan_intake(session, settings, events, writes)
+    routing.plan_intake(session, settings, events, writes, ahead=predicted)
     write_batch(session, writes)
     # one multi-row statement (`kit.bulk`): FTS5 writes an index segment per statement
     bulk.insert_rows(

@@ -29,6 +29,7 @@ from shiyu.auth.enums import RoleCode
 from shiyu.auth.models import Department
 from shiyu.classify import service as classifier
 from shiyu.config import Settings
+from shiyu.db import Database
 from shiyu.errors import Forbidden, InvalidInput, NotFound
 from shiyu.events.enums import CategoryKind, Status
 from shiyu.events.models import Action, Category, Event
@@ -51,7 +52,7 @@ from shiyu.routing.schemas import (
 _SUGGESTIONS = cast(Table, Suggestion.__table__)
 
 if TYPE_CHECKING:  # events.service imports this module
-    from shiyu.events.service import Writes
+    from shiyu.events.service import Predicted, Prepared, Writes
 
 log = logging.getLogger("shiyu.routing")
 
@@ -367,20 +368,22 @@ def plan_intake(
     writes: Writes,
     *,
     dispatch: bool = True,
+    ahead: Sequence[Predicted | None] = (),
 ) -> int:
     """Suggest a category and a unit for each new event; dispatch it at once when the model
     is confident enough (and `dispatch`). In memory: the events (stored or not yet) are
     changed without a flush, and the suggestions, timeline entries, assignments and notices
     are left in `writes` (`events.service.write_batch` stores them). Called by
     `events.service.create_many` in the intake transaction: the model reads the batch at once
-    (a third of the cost of one message at a time). Returns how many."""
+    (a third of the cost of one message at a time). `ahead`: per event, what the model
+    predicted for its text before it queued (`predict_ahead`), used when that model is still
+    the active one. Returns how many."""
     with session.no_autoflush:
         model = classifier.active(session, settings)
         if model is None or not new:
             # no model, no suggestion: intake costs one cached check, nothing more
             return 0
-        texts = [(e.title, e.description) for e in new]  # stored text: normalised at intake
-        tops = model.predict_many(texts, top_k=3, normalised=True)
+        tops = _predictions(model, new, ahead)
         rows = [
             _suggestion(session, model, event, top) for event, top in zip(new, tops, strict=True)
         ]
@@ -393,6 +396,64 @@ def plan_intake(
                 _auto_dispatch(session, settings, event, row, dep, writes)
     writes.add(_SUGGESTIONS, rows)
     return len(rows)
+
+
+def _predictions(
+    model: classifier.LoadedModel, new: Sequence[Event], ahead: Sequence[Predicted | None]
+) -> list[list[classifier.Prediction]]:
+    """The model's top 3 for each event: those predicted ahead by this model as they were,
+    the others in one run (the stored text, normalised at intake)."""
+    tops: list[list[classifier.Prediction] | None] = [
+        [classifier.Prediction(label, p) for label, p in made[1]]
+        if made is not None and made[0] == model.token
+        else None
+        for made in [*ahead, *[None] * (len(new) - len(ahead))]
+    ]
+    missing = [i for i, top in enumerate(tops) if top is None]
+    if missing:
+        texts = [(new[i].title, new[i].description) for i in missing]
+        made_now = model.predict_many(texts, top_k=3, normalised=True)
+        for i, top in zip(missing, made_now, strict=True):
+            tops[i] = top
+    return [top for top in tops if top is not None]
+
+
+def predict_ahead(
+    session: Session, settings: Settings, prepared: Sequence[Prepared]
+) -> list[Prepared]:
+    """The reports' texts classified before they queue for the writer, in one run: a web
+    process with a core to spare does what the writer would (`plan_intake` uses it when the
+    same model is still active then). Unchanged without an active model."""
+    model = classifier.active(session, settings)
+    if model is None or not prepared:
+        return list(prepared)
+    texts = [(p.title, p.description) for p in prepared]  # normalised by `events.prepare`
+    tops = model.predict_many(texts, top_k=3, normalised=True)
+    return [
+        replace(p, predicted=(model.token, tuple((t.label, t.probability) for t in top)))
+        for p, top in zip(prepared, tops, strict=True)
+    ]
+
+
+def predict_queued(db: Database, settings: Settings, jobs: Sequence[Any]) -> list[Any]:
+    """`predict_ahead` for intake jobs that carry their `prepared` text (staff and resident
+    reports), the others as they are: what a web process does with the reports it sends to
+    its writer process (`writer_process.WriterProcess`)."""
+    at = [i for i, job in enumerate(jobs) if getattr(job, "prepared", None) is not None]
+    out = list(jobs)
+    if not at:
+        return out
+    with db.session(write=False) as session:
+        made = predict_ahead(session, settings, [jobs[i].prepared for i in at])
+    for i, prepared in zip(at, made, strict=True):
+        out[i] = replace(jobs[i], prepared=prepared)
+    return out
+
+
+def load_classifier(db: Database, settings: Settings) -> None:
+    """Load the active model now (at start), not while the first reports wait."""
+    with db.session(write=False) as session:
+        classifier.active(session, settings)
 
 
 def suggest_missing(

@@ -167,6 +167,36 @@ def test_a_batch_of_confident_reports_is_dispatched_each_written_once(
         assert _suggestion(session, event).auto_dispatched
 
 
+def test_predictions_made_before_queueing_are_used_when_their_model_is_still_active(
+    session: Session, settings: Settings, world: World, active_model: int
+) -> None:
+    """A web process classifies the reports it sends to its writer (`predict_ahead`); the
+    writer uses those predictions when they come from the active model, and predicts again
+    when another model made them (one activated meanwhile)."""
+    lng, lat = world.city.centres[world.grid_a]
+    data = IntakeData(
+        channel=Channel.hotline_12345, title=SCHOOL[0], description=SCHOOL[1], lng=lng, lat=lat
+    )
+    [ahead] = service.predict_ahead(session, settings, [events.prepare(data)])
+    assert ahead.predicted is not None
+    token, tops = ahead.predicted
+    assert token == classifier.active(session, settings).token  # type: ignore[union-attr]
+    assert tops[0][0] == "教育文体"  # what the writer would have predicted (AP03)
+    # an ahead prediction the writer could not have made: used as it is, with its model
+    planted = replace(ahead, predicted=(token, (("卫生计生", 0.91), ("教育文体", 0.05))))
+    # the same from another model: the writer predicts again with the active one
+    stale = replace(ahead, predicted=("9:other", (("卫生计生", 0.91),)))
+    made = events.create_many(
+        session,
+        settings,
+        [events.NewReport(data, None, prepared=p) for p in (ahead, planted, stale)],
+    )
+    rows = [_suggestion(session, event) for event, _ in made]
+    assert [r.label for r in rows] == ["教育文体", "卫生计生", "教育文体"]
+    assert rows[1].confidence == 0.91 and rows[0].confidence == tops[0][1]
+    assert all(r.model_id == active_model for r in rows)
+
+
 def test_unsure_suggestion_waits_in_the_queue_with_the_suggestion_visible(
     client: httpx.Client, session: Session, settings: Settings, world: World, active_model: int
 ) -> None:
