@@ -35,8 +35,10 @@ import io
 import itertools
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -293,6 +295,8 @@ class WriterProcess:
             return generation
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe(duplex=True)
+        for end in (ours, theirs):
+            _widen(end)
         process = context.Process(
             target=writer_main, args=(self.settings, theirs, self.name), name=f"shiyu-{self.name}"
         )
@@ -332,6 +336,19 @@ class WriterProcess:
             log.error("writer process ended with %d reports unanswered", len(lost))
         _settle([(waiter, False, WriterLost()) for waiter in lost])
         generation.conn.close()
+
+
+#: how much each end of the pipe may have in flight (the kernel caps it at its `wmem_max`)
+PIPE_BUFFER_BYTES = 4 * 1024 * 1024
+
+
+def _widen(conn: Connection) -> None:
+    """Let a whole message (a bundle of reports is 150 KB) wait in the pipe: with the
+    kernel's 208 KB a send blocked the web process's event loop until the writer, busy
+    storing a batch, had read the message before."""
+    with socket.socket(fileno=os.dup(conn.fileno())) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_BUFFER_BYTES)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PIPE_BUFFER_BYTES)
 
 
 def _settle(answers: list[tuple[_Waiter, bool, Any]]) -> None:
