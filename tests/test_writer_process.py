@@ -340,3 +340,33 @@ def test_errors_travel_as_themselves_or_as_their_text() -> None:
     stand_in = loads(dumps(portable(_Unpicklable(1, 2))))
     assert isinstance(stand_in, RuntimeError)
     assert "_Unpicklable" in str(stand_in) and "1/2" in str(stand_in)
+
+
+def test_a_bundle_waits_in_the_pipe_while_the_writer_is_busy() -> None:
+    """The web process's event loop sends a bundle of reports and goes on, even when the
+    writer, storing a batch, reads it later: the pipe holds a message of 1 MB (the kernel's
+    default buffer, 208 KB, made the sender wait for the reader)."""
+    import multiprocessing
+
+    from shiyu.writer_process import _widen
+
+    cap = int(Path("/proc/sys/net/core/wmem_max").read_text())
+    if cap < 1_000_000:
+        pytest.skip(f"this kernel caps a socket's buffer at {cap} bytes (net.core.wmem_max)")
+    ours, theirs = multiprocessing.get_context("spawn").Pipe(duplex=True)
+    try:
+        for end in (ours, theirs):
+            _widen(end)
+        message = b"x" * 1_000_000
+        sent = threading.Event()
+
+        def send() -> None:
+            ours.send_bytes(message)
+            sent.set()
+
+        threading.Thread(target=send, daemon=True).start()
+        assert sent.wait(10), "the send waited for a reader"
+        assert theirs.recv_bytes() == message
+    finally:
+        ours.close()
+        theirs.close()
