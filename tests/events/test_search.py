@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
@@ -15,10 +19,25 @@ from shiyu.db import Database
 from shiyu.events import search
 from shiyu.events.models import Event, EventSearch
 from shiyu.events.repository import search_condition
+from shiyu.kit import text as kit_text
 from tests.conftest import make_settings
 from tests.factories.events import create_event
 from tests.factories.world import World, create_world
 from tests.helpers import run_cli
+
+#: characters NFKC changes, composes or splits around: Chinese with full-width punctuation,
+#: full-width letters, combining marks and the kana they join, half-width katakana, Hangul
+#: jamo, circled digits, ligatures, units, Roman numerals, letters that lower-case oddly
+_AWKWARD = list(
+    "井盖缺失人行道路燈，。、：；！？（）【】《》“”‘’…—～　"
+    "ＡＢｃ１２＿＄．／ａ abcXYZ09_-.,;:!?()'\"*"
+    "\u0301\u0308\u3099\u309a\u309b\u309cかはカﾊｶﾞﾟ"
+    "\u1100\u1161\u11a8가①⑴㎡ﬁⅫ²ΣİßẞŉǅK\u2024\u2025\u2026\u203c\u2047\ufe50\ufe5f"
+)
+
+
+def _pieces(text: str) -> list[str]:
+    return search._PIECE.findall(text)
 
 
 class TestTokens:
@@ -54,6 +73,18 @@ class TestTokens:
         assert "abc" in search.document_text("ＡＢＣ小区").split()
         assert search.query_terms("ＡＢＣ") == ["abc"]
         assert search.query_terms("ABC") == ["abc"]
+
+    @examples(max_examples=1000, deadline=None)
+    @given(st.text(alphabet=st.sampled_from(_AWKWARD), max_size=40))
+    def test_tokens_are_those_of_nfkc_text(self, text: str) -> None:
+        """`search.normalise` runs NFKC only when the text needs more than its punctuation
+        turned into separators: the tokens are the same as with NFKC on every text."""
+        for normalised in (False, True):
+            assert _pieces(search.normalise(text, normalised=normalised)) == _pieces(
+                unicodedata.normalize(
+                    "NFKC", text if normalised else kit_text.normalise(text)
+                ).lower()
+            )
 
     def test_punctuation_and_operators_drop_out(self) -> None:
         assert search.query_terms("井盖，缺失！") == ["井盖", "缺失"]
