@@ -41,9 +41,9 @@ class Base(DeclarativeBase):
 log = logging.getLogger(__name__)
 
 _GATE_TIMEOUT_SECONDS = 10.0
-#: the write-ahead log's length (in 4 KB pages: 32 MB) beyond which the checkpointer starts it
+#: the write-ahead log's length (in 4 KB pages: 8 MB) beyond which the checkpointer starts it
 #: over, and the size its file is truncated back to afterwards
-WAL_RESTART_FRAMES = 8192
+WAL_RESTART_FRAMES = 2048
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
 
@@ -131,7 +131,10 @@ class WalCheckpointer(_CommitWoken):
         self,
         path: str,
         *,
-        interval: float = 0.2,
+        # a pass after nearly every batch: what a RESTART must still copy while the writer
+        # waits is then one batch's pages, not 0.2 s of them (p99 at 50 clients creating
+        # events: 90-103 ms against 106-124 with passes every 0.2 s and restarts at 32 MB)
+        interval: float = 0.02,
         restart_frames: int = WAL_RESTART_FRAMES,
         restart_wait_ms: int = 50,
         restart_backoff: float = 1.0,
@@ -143,6 +146,9 @@ class WalCheckpointer(_CommitWoken):
         self.restart_backoff = restart_backoff
         self._next_restart = 0.0  # time.monotonic() before which no RESTART is tried
         self._log_frames = 0  # the log's length at the last pass
+        #: the length of the log the last RESTART emptied, until a write starts it over (a
+        #: pass meanwhile still counts its old frames)
+        self._restarted_at = -1
         self._restart_lock = threading.Lock()
         self._restart_conn: sqlite3.Connection | None = None
         #: checkpoints run, WAL frames copied back and logs started over, for the tests and the
@@ -211,7 +217,11 @@ class WalCheckpointer(_CommitWoken):
         busy, frames, copied = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
         self.runs += 1
         self.frames += max(copied, 0)
-        self._log_frames = 0 if mode == "RESTART" and not busy else max(int(frames), 0)
+        if mode == "RESTART" and not busy:
+            self._log_frames, self._restarted_at = 0, int(frames)
+        elif int(frames) != self._restarted_at:
+            self._log_frames, self._restarted_at = max(int(frames), 0), -1
+        # else: the log a RESTART emptied, which the next write starts over: nothing is due
         return bool(busy), int(frames)
 
 
