@@ -235,7 +235,12 @@ class WriterProcess:
         return await future
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._send(self._outboxes.pop(loop, []))
+        entries = self._outboxes.pop(loop, [])
+        try:
+            self._send(entries)
+        except Exception as exc:  # no request may be left waiting for ever
+            log.exception("sending %d reports to the writer failed", len(entries))
+            _settle([(waiter, False, exc) for _, waiter in entries])
 
     def _job(self, kind: Batched[Any, Any], payload: Any) -> _Job:
         views = _view_log()
@@ -257,7 +262,9 @@ class WriterProcess:
                 jobs = [replace(j, payload=p) for j, p in zip(jobs, payloads, strict=True)]
             except Exception:  # the writer does it then
                 log.exception("preparing the writer's jobs failed; they go as they are")
-        data = dumps(jobs)
+        data, entries = _pickled(jobs, entries)
+        if not entries:
+            return
         with self._lock:
             generation = self._started()
             generation.pending.update((job.id, waiter) for job, waiter in entries)
@@ -336,6 +343,25 @@ class WriterProcess:
             log.error("writer process ended with %d reports unanswered", len(lost))
         _settle([(waiter, False, WriterLost()) for waiter in lost])
         generation.conn.close()
+
+
+def _pickled(
+    jobs: list[_Job], entries: list[tuple[_Job, _Waiter]]
+) -> tuple[bytes, list[tuple[_Job, _Waiter]]]:
+    """The jobs as one message, and the entries it carries: a job that cannot be pickled
+    answers its error alone (its bundle goes without it)."""
+    try:
+        return dumps(jobs), entries
+    except Exception:  # find the one: each on its own
+        kept: list[tuple[_Job, _Waiter]] = []
+        for job, entry in zip(jobs, entries, strict=True):
+            try:
+                dumps(job)
+            except Exception as exc:
+                _settle([(entry[1], False, exc)])
+            else:
+                kept.append((job, entry[1]))
+        return dumps([job for job, _ in kept]), kept
 
 
 #: how much each end of the pipe may have in flight (the kernel caps it at its `wmem_max`)

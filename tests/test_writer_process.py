@@ -317,6 +317,32 @@ def test_a_loop_turn_s_reports_go_in_one_message_and_a_batch_s_answers_in_one(
     assert writer.received == writer.batches < 21
 
 
+def test_a_job_that_cannot_travel_fails_alone(fresh_database: str) -> None:
+    world = committed_world(fresh_database)
+    settings = make_settings(fresh_database)
+    lng, lat = world.city.centres[world.grid_a]
+    data = IntakeData(channel=Channel.grid_patrol, title="井盖破损", lng=lng, lat=lat)
+    good = service.StaffReport(settings, data, system_actor(), service.prepare(data))
+
+    async def report_all() -> list[object]:
+        return await asyncio.gather(
+            writer.run_batched(service.STAFF_REPORTS, good),
+            writer.run_batched(service.STAFF_REPORTS, threading.Lock()),  # type: ignore[arg-type]
+            writer.run_batched(service.STAFF_REPORTS, good),
+            return_exceptions=True,
+        )
+
+    writer = WriterProcess(settings)
+    try:
+        first, bad, third = asyncio.run(report_all())
+    finally:
+        writer.close()
+    assert isinstance(bad, TypeError) and "pickle" in str(bad)
+    assert first[1] and third[1]  # type: ignore[index]
+    assert first[0]["code"] != third[0]["code"]  # type: ignore[index]
+    assert writer.sent == 1 and writer.jobs == 2
+
+
 def test_settings_are_never_sent_and_each_side_uses_its_own() -> None:
     ours = Settings(secret_key=TEST_SECRET, intake_batch_max=7)
     theirs = Settings(secret_key=TEST_SECRET, intake_batch_max=9)
