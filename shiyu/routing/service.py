@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from shiyu.audit import service as audit
@@ -451,9 +452,13 @@ def predict_queued(db: Database, settings: Settings, jobs: Sequence[Any]) -> lis
 
 
 def load_classifier(db: Database, settings: Settings) -> None:
-    """Load the active model now (at start), not while the first reports wait."""
-    with db.session(write=False) as session:
-        classifier.active(session, settings)
+    """Load the active model now (at start), not while the first reports wait; a database
+    not reachable yet leaves it to the first bundle."""
+    try:
+        with db.session(write=False) as session:
+            classifier.active(session, settings)
+    except SQLAlchemyError as exc:
+        log.warning("classifier not loaded at start: %s", exc)
 
 
 def suggest_missing(
