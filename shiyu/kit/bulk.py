@@ -92,9 +92,20 @@ def insert_tuples(
     session: Session, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """Insert `rows`, tuples of values in the order of `columns` as the driver takes them
-    (`bind_processor` made them so), in one statement the driver runs with every row: no
-    dict, no parameter processing per row. For a table without a full-text trigger (an
-    executemany is a statement per row on SQLite: see the module's docstring)."""
-    if rows:
-        conn = session.connection()
-        conn.exec_driver_sql(_insert_sql(table, columns, conn.dialect), list(rows))
+    (`bind_processor` made them so): no dict, no parameter processing per row. SQLite runs
+    one statement with every row (for a table without a full-text trigger: an executemany
+    is a statement per row there, see the module's docstring); PostgreSQL takes them as a
+    COPY, which spares the server a statement per row (a batch's 400 band rows: 5 ms as
+    an executemany)."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        quote = conn.dialect.identifier_preparer.quote
+        sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        driver = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.exec_driver_sql(_insert_sql(table, columns, conn.dialect), list(rows))
