@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     union,
 )
 from sqlalchemy.engine import Connection
@@ -148,8 +150,9 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
     Most keys of a new text are shared by no open event, or by a few. So one statement counts
     the stored rows of all the batch's keys (an index seek per key; usually none has any), a
     second reads the rows of the keys that have some, and window and place are checked here.
-    An event with a key held by more than `HEAVY_KEY_ROWS` rows shares a boilerplate text
-    with many others: it is searched place first instead."""
+    On PostgreSQL one statement does both: at most `HEAVY_KEY_ROWS` + 1 rows of each key
+    (`_LIMITED_ROWS`). An event with a key held by more than `HEAVY_KEY_ROWS` rows shares a
+    boilerplate text with many others: it is searched place first instead."""
     if not batch:
         return []
     conn = session.connection()
@@ -157,9 +160,17 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
         "since": min(b.reported_at for b in batch) - window,
         "until": max(b.reported_at for b in batch) + window,
     }
-    counts = _key_counts(conn, sorted({k for b in batch for k in b.keys}), span)
-    light = [k for k, n in counts.items() if n <= HEAVY_KEY_ROWS]
-    stored = _stored_rows(conn, light, span) if light else {}
+    every_key = sorted({k for b in batch for k in b.keys})
+    counts: dict[int, int]
+    if conn.dialect.name == "postgresql":
+        params = {"keys": every_key, "n": HEAVY_KEY_ROWS + 1, **span}
+        rows = conn.execute(_LIMITED_ROWS, params).all()
+        counts = Counter(row[0] for row in rows)
+        stored = _by_key(conn, [row for row in rows if counts[row[0]] <= HEAVY_KEY_ROWS])
+    else:
+        counts = _key_counts(conn, every_key, span)
+        light = [k for k, n in counts.items() if n <= HEAVY_KEY_ROWS]
+        stored = _stored_rows(conn, light, span) if light else {}
     earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
     found: list[list[int]] = []
     for b in batch:
@@ -179,10 +190,16 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
 def _stored_rows(
     conn: Connection, keys: list[int], window: dict[str, Any]
 ) -> dict[int, list[BandRow]]:
-    """The stored events of each key. A copy of a text shares all 16 keys with it, so most
-    rows repeat an event already read: each event's time is converted once (by SQLAlchemy,
-    for every row, it was most of the search's cost when texts repeat)."""
-    rows = conn.execute(_statement(_ROWS_OF_KEYS, conn), {"keys": keys, **window}).all()
+    """The stored events of each key (`_by_key`)."""
+    statement = _statement(_ROWS_OF_KEYS, conn)
+    return _by_key(conn, conn.execute(statement, {"keys": keys, **window}).all())
+
+
+def _by_key(conn: Connection, rows: Iterable[Any]) -> dict[int, list[BandRow]]:
+    """Band rows (key, event, raw time, cell, grid) as each key's events. A copy of a text
+    shares all 16 keys with it, so most rows repeat an event already read: each event's
+    time is converted once (by SQLAlchemy, for every row, it was most of the search's cost
+    when texts repeat)."""
     stamp = bulk.result_processor(conn, _BANDS.c.reported_at)
     events: dict[int, BandRow] = {}
     stored: dict[int, list[BandRow]] = {}
@@ -227,6 +244,22 @@ _ROWS_OF_KEYS = _by_keys(
     bulk.raw(_BANDS.c.reported_at),  # converted once per event (`_stored_rows`)
     DuplicateBand.cell,
     DuplicateBand.grid_code,
+)
+
+
+#: PostgreSQL: the band rows of each key in the window, at most `:n` of a key (one more than
+#: `HEAVY_KEY_ROWS` tells a boilerplate key), in one statement
+_LIMITED_ROWS = text(
+    """
+    SELECT b.key, b.event_id, b.reported_at, b.cell, b.grid_code
+    FROM unnest(CAST(:keys AS bigint[])) AS k(key)
+    CROSS JOIN LATERAL (
+        SELECT key, event_id, reported_at, cell, grid_code FROM duplicate_bands
+        WHERE duplicate_bands.key = k.key
+          AND reported_at >= :since AND reported_at <= :until
+        LIMIT :n
+    ) AS b
+    """
 )
 
 
