@@ -12,6 +12,7 @@ batch of reports and its answer.
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 import threading
 import time
@@ -45,6 +46,9 @@ _GATE_TIMEOUT_SECONDS = 10.0
 #: over, and the size its file is truncated back to afterwards
 WAL_RESTART_FRAMES = 2048
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+#: how long after a writing thread's last offer to restart the log (after each of its
+#: batches) the checkpoint thread leaves restarts to it
+WRITER_RESTARTS_SECONDS = 1.0
 
 
 class _CommitWoken:
@@ -123,7 +127,12 @@ class WalCheckpointer(_CommitWoken):
     there nearly always is one: half of them gave up (a batch lasts 40-80 ms), and the log
     grew to 200-300 MB between two that did. So the process's group-commit thread, which
     knows when it holds no transaction, calls `restart_if_due` right after each commit: the
-    log starts over while the next batch waits a few milliseconds."""
+    log starts over while the next batch waits a few milliseconds. From then on this
+    thread's passes stay PASSIVE: its own RESTARTs still met the batches' transactions, held
+    off new writers while they waited, and their back-off then kept the group-commit thread
+    from restarting for a second (the log grew to 200-475 MB at 50 clients after the
+    lower levels). And a RESTART waits for a pass in progress: two checkpoints at once, the
+    second fails at once (SQLite's checkpoint lock calls no busy handler)."""
 
     thread_name = "wal-checkpoint"
 
@@ -151,6 +160,14 @@ class WalCheckpointer(_CommitWoken):
         self._restarted_at = -1
         self._restart_lock = threading.Lock()
         self._restart_conn: sqlite3.Connection | None = None
+        #: held for each checkpoint: two at once, the second fails at once (SQLite's checkpoint
+        #: lock calls no busy handler), and a failed RESTART backs off
+        self._pass_lock = threading.Lock()
+        #: when a writing thread last offered to restart the log between its transactions
+        #: (`restart_if_due`): within `WRITER_RESTARTS_SECONDS` of it this thread's passes stay
+        #: PASSIVE (its RESTARTs met the writer's transaction, held off new writers while they
+        #: waited, up to `restart_wait_ms`, and then backed off)
+        self._writer_offered = -math.inf
         #: checkpoints run, WAL frames copied back and logs started over, for the tests and the
         #: curious
         self.runs = 0
@@ -168,9 +185,11 @@ class WalCheckpointer(_CommitWoken):
 
     def checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
-            self._pass(conn, "PASSIVE")
-            if self.restart_due():
-                self._restart(conn)
+            with self._pass_lock:
+                self._pass(conn, "PASSIVE")
+                writer_restarts = time.monotonic() - self._writer_offered < WRITER_RESTARTS_SECONDS
+                if not writer_restarts and self.restart_due():
+                    self._restart(conn)
         except sqlite3.Error as exc:  # a locked or vanished file: the next commit retries
             log.warning("WAL checkpoint of %s failed: %s", self.path, exc)
 
@@ -181,12 +200,14 @@ class WalCheckpointer(_CommitWoken):
     def restart_if_due(self) -> None:
         """Start the log over now if it is due: for a writing thread between two of its
         transactions (on a connection of the checkpointer's, kept for it)."""
+        self._writer_offered = time.monotonic()
         if not self.restart_due() or not self._restart_lock.acquire(blocking=False):
             return
         try:
             if self._restart_conn is None:
                 self._restart_conn = self._connect()
-            self._restart(self._restart_conn)
+            with self._pass_lock:  # the thread's pass in progress, if any, is short
+                self._restart(self._restart_conn)
         except sqlite3.Error as exc:
             log.warning("WAL restart of %s failed: %s", self.path, exc)
         finally:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shiyu.auth.models import User
-from shiyu.db import WAL_SIZE_LIMIT_BYTES, Database, WalCheckpointer
+from shiyu.db import WAL_SIZE_LIMIT_BYTES, WRITER_RESTARTS_SECONDS, Database, WalCheckpointer
 from tests.conftest import PG_URL, make_settings
 
 
@@ -132,6 +132,55 @@ def test_a_long_log_starts_over_unless_a_reader_still_needs_it(tmp_path: Path) -
         assert _log_frames(control) < 100  # written from the log's start again
     finally:
         for conn in (writer, reader, control):
+            conn.close()
+
+
+def test_once_a_writer_restarts_the_log_the_thread_never_holds_it_off(tmp_path: Path) -> None:
+    """The checkpoint thread's passes stay PASSIVE once a writing thread restarts the log
+    (its RESTARTs met the writer's transaction, held off new writers while they waited and
+    then backed off for a second, while the log grew by 40 MB); and a restart waits for the
+    thread's pass in progress instead of failing at once on SQLite's checkpoint lock."""
+    path = tmp_path / "writer_restarts.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE blobs (b BLOB)")
+    control = sqlite3.connect(path, check_same_thread=False)
+    checkpointer = WalCheckpointer(str(path), restart_frames=256, restart_backoff=3600)
+    try:
+        checkpointer.restart_if_due()  # nothing due yet: the writer has taken the task on
+        for _ in range(8):  # 2 MB: past 256 frames
+            writer.execute("INSERT INTO blobs VALUES (randomblob(262144))")
+        checkpointer.checkpoint(control)
+        assert checkpointer.restart_due() and checkpointer.restarts == 0  # PASSIVE only
+        holding = threading.Event()
+        release = threading.Event()
+
+        def a_long_pass() -> None:
+            with checkpointer._pass_lock:
+                holding.set()
+                release.wait(10)
+
+        threading.Thread(target=a_long_pass).start()
+        assert holding.wait(10)
+        restarting = threading.Thread(target=checkpointer.restart_if_due)
+        restarting.start()
+        time.sleep(0.2)
+        assert checkpointer.restarts == 0 and restarting.is_alive()  # waits for the pass
+        release.set()
+        restarting.join(10)
+        assert checkpointer.restarts == 1
+        writer.execute("INSERT INTO blobs VALUES (randomblob(1000))")
+        assert _log_frames(control) < 100  # written from the log's start again
+        # no batch for a while (other writes only): the thread restarts the log itself again
+        for _ in range(8):
+            writer.execute("INSERT INTO blobs VALUES (randomblob(262144))")
+        checkpointer._writer_offered -= WRITER_RESTARTS_SECONDS
+        checkpointer.checkpoint(control)
+        assert checkpointer.restarts == 2
+    finally:
+        checkpointer.stop()
+        for conn in (writer, control):
             conn.close()
 
 
