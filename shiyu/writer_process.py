@@ -383,10 +383,7 @@ def _settle(answers: list[tuple[_Waiter, bool, Any]]) -> None:
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
     for waiter, ok, value in answers:
         if isinstance(waiter, Future):
-            if ok:
-                waiter.set_result(value)
-            else:
-                waiter.set_exception(value)
+            _deliver(waiter, ok, value)
         else:
             loop, future = waiter
             by_loop.setdefault(loop, []).append((future, ok, value))
@@ -397,12 +394,15 @@ def _settle(answers: list[tuple[_Waiter, bool, Any]]) -> None:
 
 def _resolve(items: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
     for future, ok, value in items:
-        if future.done():  # cancelled: the client went away
-            continue
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
+        if not future.done():  # else cancelled: the client went away
+            _deliver(future, ok, value)
+
+
+def _deliver(future: Future[Any] | asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def _view_log() -> Any:

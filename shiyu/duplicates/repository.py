@@ -8,13 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
-    ARRAY,
     JSON,
-    BigInteger,
     ColumnElement,
     Select,
     Table,
-    any_,
     bindparam,
     delete,
     func,
@@ -213,20 +210,18 @@ def _by_key(conn: Connection, rows: Iterable[Any]) -> dict[int, list[BandRow]]:
 
 def _by_keys(*columns: Any) -> dict[str, Any]:
     """A select of `columns` from the band rows with the given keys (`keys`) reported in a
-    window (`since`, `until`), per dialect. A batch has hundreds of keys: PostgreSQL takes
-    them as one array and SQLite as one JSON list, so the statement's text stays the same
-    whatever their number (psycopg prepares it once; SQLAlchemy renders no parameter per
-    key, which cost more than the look-up)."""
+    window (`since`, `until`), per dialect (PostgreSQL reads them with `_LIMITED_ROWS`). A
+    batch has hundreds of keys: SQLite takes them as one JSON list, so the statement's text
+    stays the same whatever their number (SQLAlchemy renders no parameter per key, which
+    cost more than the look-up)."""
     window = (
         DuplicateBand.reported_at >= bindparam("since"),
         DuplicateBand.reported_at <= bindparam("until"),
     )
-    array = bindparam("keys", type_=ARRAY(BigInteger))
     json_list: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(bindparam("keys", type_=JSON()))
     )
     return {
-        "postgresql": select(*columns).where(DuplicateBand.key == any_(array), *window),
         "sqlite": select(*columns).where(DuplicateBand.key.in_(json_list), *window),
         "": select(*columns).where(
             DuplicateBand.key.in_(bindparam("keys", expanding=True)), *window
@@ -241,7 +236,7 @@ _COUNTS_OF_KEYS = {
 _ROWS_OF_KEYS = _by_keys(
     DuplicateBand.key,
     DuplicateBand.event_id,
-    bulk.raw(_BANDS.c.reported_at),  # converted once per event (`_stored_rows`)
+    bulk.raw(_BANDS.c.reported_at),  # converted once per event (`_by_key`)
     DuplicateBand.cell,
     DuplicateBand.grid_code,
 )
