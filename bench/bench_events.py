@@ -1,7 +1,8 @@
 """HTTP event creation: `POST /api/v1/events` as a grid worker of the demo city, at 1, 10 and
 50 concurrent clients, each level next to `GET /api/v1/ping` with the same clients (the
 machine's reference, measured in the same run), on SQLite and, with `--postgres URL`, on
-PostgreSQL with 1 and 2 server processes. Then an in-process profile of one creation: where
+PostgreSQL with 1 and 2 server processes. Each level has a server of its own over the demo
+city as built (`measure_levels`). Then an in-process profile of one creation: where
 the time goes (token check, locating, the audit chain, notifications, the search text, the
 flushes and the commit).
 
@@ -32,7 +33,7 @@ import httpx
 
 from bench.load import ClientKind, run_load
 from bench.points import random_points
-from bench.server import Server, build_demo
+from bench.server import Server, Snapshot, build_demo
 from bench.texts import report_texts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -252,33 +253,54 @@ def profile_creation(database_url: str, token: str, *, n: int, seed: int) -> dic
 # ------------------------------------------------------------------------------ main
 
 
-def _one_setup(
+def measure_levels(
     label: str,
     env: dict[str, str],
+    snapshot: Snapshot,
     tmp: Path,
-    args: argparse.Namespace,
+    *,
     workers: int,
+    duration: float,
+    warmup: float,
+    client: ClientKind = "stdlib",
+    seed: int = 2026,
 ) -> dict[str, Any]:
-    server = Server(env, tmp / f"server-{label}-{workers}.log", workers=workers)
-    try:
-        server.start()
-        settled = server.wait_for_jobs()
-        token = login(server.base_url, GRID_WORKER, env["SHIYU_DEMO_PASSWORD"])
-        log(f"{label}, {workers} worker(s) on {server.base_url} (jobs settled in {settled:.1f} s)")
-        levels = measure_creation(
-            server.base_url,
-            token,
-            duration=args.duration,
-            warmup=args.warmup,
-            client=args.client,
-            server_pid=server.pid,
-            seed=args.seed,
-        )
-    finally:
-        server.stop()
+    """Each level of concurrency on its own server over the database as `snapshot` holds it
+    (the demo city as built): a level neither runs on the reports of the levels before it nor
+    finds their texts in the duplicate search (the 50-client level used to start 10,000
+    reports later, with most of the appeals' texts already sent), and all levels see the same
+    city. Returns the levels and the token of the last login (for the in-process profile)."""
+    levels: dict[str, Any] = {}
+    settled: dict[str, float] = {}
+    token = ""
+    for conc in CONCURRENCY:
+        snapshot.restore()
+        server = Server(env, tmp / f"server-{label}-{workers}-{conc}.log", workers=workers)
+        try:
+            server.start()
+            settled[str(conc)] = round(server.wait_for_jobs(), 1)
+            token = login(server.base_url, GRID_WORKER, env["SHIYU_DEMO_PASSWORD"])
+            log(
+                f"{label}, {workers} worker(s), {conc} clients, on {server.base_url} "
+                f"(jobs settled in {settled[str(conc)]:.1f} s)"
+            )
+            levels.update(
+                measure_creation(
+                    server.base_url,
+                    token,
+                    duration=duration,
+                    warmup=warmup,
+                    client=client,
+                    server_pid=server.pid,
+                    concurrency=(conc,),
+                    seed=seed,
+                )
+            )
+        finally:
+            server.stop()
     return {
         "server_workers": workers,
-        "startup_jobs_seconds": round(settled, 1),
+        "startup_jobs_seconds": settled,
         "levels": levels,
         "token": token,
     }
@@ -298,6 +320,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "concurrency": list(CONCURRENCY),
             "account": GRID_WORKER,
             "demo_days": args.demo_days,
+            "each_level_starts_from": "the demo city as built (a fresh copy of its database)",
         },
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "databases": {},
@@ -314,7 +337,25 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             env["SHIYU_DEMO_DAYS"] = str(args.demo_days)
         log(f"building the demo city ({kind}) ...")
         built = build_demo(env)
-        runs = [_one_setup(kind, env, tmp, args, w) for w in worker_counts]
+        snapshot = Snapshot(url, tmp / f"snapshot-{kind}")
+        snapshot.take()
+        try:
+            runs = [
+                measure_levels(
+                    kind,
+                    env,
+                    snapshot,
+                    tmp,
+                    workers=w,
+                    duration=args.duration,
+                    warmup=args.warmup,
+                    client=args.client,
+                    seed=args.seed,
+                )
+                for w in worker_counts
+            ]
+        finally:
+            snapshot.drop()
         token = runs[-1].pop("token")
         for r in runs:
             r.pop("token", None)

@@ -7,7 +7,10 @@
    bounded time after a short warm-up, with N keep-alive clients in a closed loop:
    GET /api/v1/ping (the machine's reference), GET /api/v1/locate one point per request and
    POST /api/v1/locate/batch with 10,000 points per request;
-4. stops the server (always) and deletes the temporary directory.
+4. stops the server (always);
+5. measures event creation (`bench_events.measure_levels`): each level of concurrency on a
+   server of its own over the city as built (a snapshot taken after step 1);
+6. deletes the temporary directory.
 
 One JSON object goes to stdout and to var/bench/latest.json; progress goes to stderr.
 """
@@ -43,7 +46,7 @@ from bench import (
 from bench.inproc import measure_index
 from bench.load import run_load
 from bench.points import CITY_BBOX, random_points
-from bench.server import Server, build_demo
+from bench.server import Server, Snapshot, build_demo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = PROJECT_ROOT / "var" / "bench" / "latest.json"
@@ -317,6 +320,24 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     log(f"building the demo city ({report['database']['kind']}) ...")
     report["demo_build_seconds"] = round(build_demo(env), 3)
     log(f"  demo built in {report['demo_build_seconds']:.1f} s")
+    # event creation starts each level from the city as built (`bench_events.measure_levels`)
+    snapshot = Snapshot(database_url, tmp / "snapshot")
+    snapshot.take()
+    try:
+        return _measure(args, tmp, env, report, snapshot)
+    finally:
+        snapshot.drop()
+
+
+def _measure(
+    args: argparse.Namespace,
+    tmp: Path,
+    env: dict[str, str],
+    report: dict[str, Any],
+    snapshot: Snapshot,
+) -> dict[str, Any]:
+    database_url = env["SHIYU_DATABASE_URL"]
+    password = env["SHIYU_DEMO_PASSWORD"]
 
     log("in-process index: build, locate_many, locate ...")
     inproc = measure_index(
@@ -336,16 +357,6 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         log(f"  serving on {server.base_url} (pid {server.pid})")
         token = login(server.base_url, password)
         http = measure_http(server, token, args)
-        log("event creation: POST /api/v1/events at 1, 10 and 50 clients, each next to ping")
-        creation = bench_events.measure_creation(
-            server.base_url,
-            bench_events.login(server.base_url, bench_events.GRID_WORKER, password),
-            duration=args.duration,
-            warmup=args.warmup,
-            client=args.client,
-            server_pid=server.pid,
-            seed=args.seed,
-        )
         fuzz = None
         if args.fuzz_requests > 0:  # last: fuzzing writes odd records into the demo city
             log(f"schemathesis, every check, at least {args.fuzz_requests} requests ...")
@@ -371,6 +382,19 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         report["server_exit_code"] = code
         log(f"server stopped (exit code {code})")
 
+    log("event creation: POST /api/v1/events at 1, 10 and 50 clients, each next to ping")
+    creation = bench_events.measure_levels(
+        report["database"]["kind"],
+        env,
+        snapshot,
+        tmp,
+        workers=args.workers,
+        duration=args.duration,
+        warmup=args.warmup,
+        client=args.client,
+        seed=args.seed,
+    )
+    creation.pop("token")
     ping_rps = http["reference_ping"]["requests_per_s"]
     inproc["locate_many"]["ratio_to_reference"] = _ratio(
         inproc["locate_many"]["points_per_s"], ping_rps

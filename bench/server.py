@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 HOST = "127.0.0.1"
 #: the periodic jobs a `shiyu serve` process runs with the default settings
@@ -176,3 +179,64 @@ class Server:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class Snapshot:
+    """The database as it is now (the demo city as built), put back before each measurement
+    that must start from it: SQLite as a copy of the file, PostgreSQL as a template database
+    (`CREATE DATABASE ... TEMPLATE`, so the URL's role needs CREATEDB). Take it with no
+    server running; `drop()` removes the copy."""
+
+    def __init__(self, database_url: str, folder: Path) -> None:
+        self.url = make_url(database_url)
+        self.folder = folder
+
+    @property
+    def _copy_name(self) -> str:
+        return f"{self.url.database}_snapshot"
+
+    def take(self) -> None:
+        if self.url.get_backend_name() == "sqlite":
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with (
+                contextlib.closing(sqlite3.connect(self._file)) as source,
+                contextlib.closing(sqlite3.connect(self.folder / "snapshot.db")) as copy,
+            ):
+                source.backup(copy)  # consistent, and with what the log still holds
+            return
+        self._admin(
+            f'DROP DATABASE IF EXISTS "{self._copy_name}"',
+            f'CREATE DATABASE "{self._copy_name}" TEMPLATE "{self.url.database}"',
+        )
+
+    def restore(self) -> None:
+        if self.url.get_backend_name() == "sqlite":
+            for suffix in ("-wal", "-shm"):  # a log left beside the copy would be replayed
+                Path(f"{self._file}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(self.folder / "snapshot.db", self._file)
+            return
+        self._admin(
+            f'DROP DATABASE IF EXISTS "{self.url.database}" WITH (FORCE)',
+            f'CREATE DATABASE "{self.url.database}" TEMPLATE "{self._copy_name}"',
+        )
+
+    def drop(self) -> None:
+        if self.url.get_backend_name() == "sqlite":
+            (self.folder / "snapshot.db").unlink(missing_ok=True)
+            return
+        self._admin(f'DROP DATABASE IF EXISTS "{self._copy_name}"')
+
+    @property
+    def _file(self) -> str:
+        assert self.url.database, "a SQLite URL names its file"
+        return self.url.database
+
+    def _admin(self, *statements: str) -> None:
+        """Run on the server's maintenance database (a database cannot copy or drop itself)."""
+        engine = create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
