@@ -16,7 +16,7 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from typing import Any
 
@@ -288,6 +288,20 @@ class PendingListCleaner(_CommitWoken):
             self.pages += int(moved or 0)
 
 
+class _SignallingConnection(sqlite3.Connection):
+    """A SQLite connection that calls `after_commit` once its commit is done. The checkpoint
+    thread is woken so (not by SQLAlchemy's `commit` event, which comes before the driver's
+    commit): a pass it ran at once could miss the commit's frames, and when no write came
+    after, nothing woke it for them again."""
+
+    after_commit: Callable[[], None] | None = None
+
+    def commit(self) -> None:
+        super().commit()
+        if self.after_commit is not None:
+            self.after_commit()
+
+
 def _configure_sqlite(
     engine: Engine,
     *,
@@ -305,18 +319,13 @@ def _configure_sqlite(
         if checkpointer is not None:
             cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
+            dbapi_conn.after_commit = lambda: checkpointer.written()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA synchronous=NORMAL")
         # lets `path LIKE '/a/b/%'` use the path indexes (codes and slashes have no case)
         cur.execute("PRAGMA case_sensitive_like=ON")
         cur.close()
-
-    if checkpointer is not None:
-
-        @event.listens_for(engine, "commit")
-        def _on_commit(_conn: Connection) -> None:
-            checkpointer.written()
 
     if not immediate:
 
@@ -374,7 +383,13 @@ def make_engine(
 ) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_pre_ping=False
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": 10,
+                "factory": _SignallingConnection,
+            },
+            pool_pre_ping=False,
         )
         _configure_sqlite(
             engine, immediate=immediate, checkpointer=checkpointer, cache_mb=sqlite_cache_mb

@@ -90,6 +90,33 @@ def test_a_thread_checkpoints_what_writers_commit(tmp_path: Path) -> None:
         raw.close()
 
 
+def test_the_checkpoint_thread_is_woken_once_a_commit_is_visible(tmp_path: Path) -> None:
+    """The wake-up comes after the driver's commit, not with SQLAlchemy's `commit` event
+    (before it): a pass it starts at once finds the commit's frames in the log. (Woken
+    before, a pass could miss the last commit of a burst, left in the log until the next.)"""
+    path = tmp_path / "woken.db"
+    db = Database(make_settings(f"sqlite:///{path}"))
+    checkpointer = db.checkpointer
+    assert checkpointer is not None
+    reader = sqlite3.connect(path, check_same_thread=False)
+    rows_when_woken: list[int] = []
+
+    def written() -> None:
+        rows_when_woken.append(reader.execute("SELECT count(*) FROM t").fetchone()[0])
+
+    try:
+        with db.transaction() as s:
+            s.execute(text("CREATE TABLE t (x INTEGER)"))
+        checkpointer.written = written  # type: ignore[method-assign]
+        for _ in range(2):
+            with db.transaction() as s:
+                s.execute(text("INSERT INTO t VALUES (1)"))
+        assert rows_when_woken == [1, 2]
+    finally:
+        db.dispose()
+        reader.close()
+
+
 def _log_frames(conn: sqlite3.Connection) -> int:
     frames: int = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
     return frames
