@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 
-from bench.procstat import cpu_seconds, machine_busy_seconds
+from bench.procstat import cpu_seconds, machine_busy_seconds, tree_times, tree_usage
 
 ClientKind = Literal["stdlib", "httpx"]
 #: What to send: (worker index, iteration) -> (method, path with query, body or None).
@@ -107,6 +107,8 @@ class LoadResult:
     client_cpu_seconds: float = 0.0
     server_cpu_seconds: float | None = None
     machine_busy_seconds: float | None = None
+    #: per server process: percent of a core in all and by its busiest thread (`procstat`)
+    server_processes: list[dict[str, Any]] | None = None
 
     @property
     def requests(self) -> int:
@@ -155,6 +157,8 @@ class LoadResult:
             "server_cpu_percent": percent(self.server_cpu_seconds),
             # everything else running on the machine meanwhile (other jobs, the kernel)
             "other_cpu_percent": percent(other),
+            # a busiest thread near 100 % limits the server, whatever cores are left idle
+            "server_processes": self.server_processes,
         }
 
 
@@ -234,12 +238,15 @@ def run_load(
     time.sleep(max(0.0, marks["from"] - time.perf_counter()))
     cpu0 = time.process_time()
     srv0 = cpu_seconds(server_pid) if server_pid else None
+    tree0 = tree_times(server_pid) if server_pid else None
     busy0 = machine_busy_seconds()
     for t in threads:
         t.join(timeout=warmup + duration + REQUEST_TIMEOUT + 10)
     cpu1 = time.process_time()
     srv1 = cpu_seconds(server_pid) if server_pid else None
+    tree1 = tree_times(server_pid) if server_pid else None
     busy1 = machine_busy_seconds()
+    window = time.perf_counter() - marks["from"]
     if any(t.is_alive() for t in threads):
         raise RuntimeError("load threads did not stop in time")
     elapsed = max(finished) - marks["from"]
@@ -255,4 +262,5 @@ def run_load(
         client_cpu_seconds=cpu1 - cpu0,
         server_cpu_seconds=(srv1 - srv0) if srv0 is not None and srv1 is not None else None,
         machine_busy_seconds=(busy1 - busy0) if busy0 is not None and busy1 is not None else None,
+        server_processes=tree_usage(tree0, tree1, window) if tree0 and tree1 else None,
     )
