@@ -28,28 +28,29 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds used so far by `pid` and its living descendants."""
-    if not _PROC.is_dir():
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    seen: set[int] = set()
+def _tree(pid: int) -> list[int]:
+    """`pid` and its living descendants (at most 1,000)."""
+    seen: list[int] = []
     todo = [pid]
     while todo and len(seen) < 1000:
         p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        fields = _stat(p)
-        if fields is None:
-            if p == pid:
-                return None
-            continue
-        # after the name: state=0, ..., utime=11, stime=12 (fields 14 and 15 of proc(5))
-        total += int(fields[11]) + int(fields[12])
-        todo.extend(_children(p))
-    return total / ticks
+        if p not in seen:
+            seen.append(p)
+            todo.extend(_children(p))
+    return seen
+
+
+def _ticks(fields: list[str]) -> int:
+    # after the name: state=0, ..., utime=11, stime=12 (fields 14 and 15 of proc(5))
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds used so far by `pid` and its living descendants."""
+    if not _PROC.is_dir() or _stat(pid) is None:
+        return None
+    total = sum(_ticks(fields) for p in _tree(pid) if (fields := _stat(p)) is not None)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy_seconds() -> float | None:
@@ -80,11 +81,7 @@ def tree_times(pid: int) -> dict[int, ProcessTimes] | None:
         return None
     ticks = os.sysconf("SC_CLK_TCK")
     out: dict[int, ProcessTimes] = {}
-    todo = [pid]
-    while todo and len(out) < 1000:
-        p = todo.pop()
-        if p in out:
-            continue
+    for p in _tree(pid):
         threads: dict[int, float] = {}
         try:
             tasks = list((_PROC / str(p) / "task").iterdir())
@@ -94,9 +91,8 @@ def tree_times(pid: int) -> dict[int, ProcessTimes] | None:
         for task in tasks:
             fields = _stat_of(task)
             if fields is not None:
-                threads[int(task.name)] = (int(fields[11]) + int(fields[12])) / ticks
+                threads[int(task.name)] = _ticks(fields) / ticks
         out[p] = ProcessTimes(command.decode(errors="replace").strip()[:120], threads)
-        todo.extend(_children(p))
     return out
 
 
