@@ -413,10 +413,18 @@ def _predictions(
     missing = [i for i, top in enumerate(tops) if top is None]
     if missing:
         texts = [(new[i].title, new[i].description) for i in missing]
-        made_now = model.predict_many(texts, top_k=3, normalised=True)
+        made_now = _top_classes(model, texts)
         for i, top in zip(missing, made_now, strict=True):
             tops[i] = top
     return [top for top in tops if top is not None]
+
+
+def _top_classes(
+    model: classifier.LoadedModel, texts: list[tuple[str, str]]
+) -> list[list[classifier.Prediction]]:
+    """The model's top 3 for normalised texts, whether the writer predicts them or the web
+    process did ahead (`plan_intake` takes those as they are)."""
+    return model.predict_many(texts, top_k=3, normalised=True)
 
 
 def predict_ahead(
@@ -429,7 +437,7 @@ def predict_ahead(
     if model is None or not prepared:
         return list(prepared)
     texts = [(p.title, p.description) for p in prepared]  # normalised by `events.prepare`
-    tops = model.predict_many(texts, top_k=3, normalised=True)
+    tops = _top_classes(model, texts)
     return [
         replace(p, predicted=(model.token, tuple((t.label, t.probability) for t in top)))
         for p, top in zip(prepared, tops, strict=True)
