@@ -2,14 +2,16 @@
 duplicate-candidate search latency at intake with N open events, in-process (no HTTP).
 
 1. builds a temporary migrated database (SQLite file, or a new database on the PostgreSQL
-   server given) and bulk-loads N open events with their 16 band keys each (16 N rows of
-   `duplicate_bands`; the index is created after the load). The background events' keys are
-   random 64-bit values: distinct texts give distinct keys, and computing 1,000,000 MinHash
-   signatures in Python would take minutes without changing what a search meets;
+   server given) and bulk-loads N open events with their signatures (16 band keys each, one
+   row of `duplicate_signatures`; its time index is created after the load), reported 2 to
+   90 days ago. The background events' keys are random 64-bit values: distinct texts give
+   distinct keys, and computing 1,000,000 MinHash signatures in Python would take minutes
+   without changing what a search meets. The process's band index loads those reported
+   within its reach (`shiyu.duplicates.band_index`) at the first search;
 2. adds 2,000 events with real text through the real intake hook
    (`duplicates.service.flag_new_event`), reported within the last 48 hours;
 3. times `flag_new_event` — the whole added cost of duplicate search on the intake path:
-   normalising, MinHash and band keys, the band query, scoring the hits, storing the keys and
+   normalising, MinHash and band keys, the look-up, scoring the hits, storing the keys and
    the suggestions — for new events that re-post one of those 2,000 (near-duplicates, found)
    and for new unrelated ones, each in its own transaction, rolled back.
 
@@ -40,7 +42,8 @@ from shiyu.auth.access import system_actor
 from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.duplicates import service
-from shiyu.duplicates.models import DuplicateBand
+from shiyu.duplicates.band_index import pack
+from shiyu.duplicates.models import DuplicateSignature
 from shiyu.events.models import Event
 from shiyu.jurisdiction import service as jurisdictions
 from shiyu.migrate import upgrade
@@ -112,16 +115,17 @@ EVENT_COLUMNS = (
     "reopen_count, return_count, escalation_count, extended, version"
 )
 
-BAND_COLUMNS = "event_id, key, reported_at, cell, grid_code"
-#: dropped while loading, built after (as `shiyu.duplicates.models.DuplicateBand` declares them)
-BAND_INDEXES = {
-    index.name: ", ".join(column.name for column in index.columns)
-    for index in DuplicateBand.__table__.indexes
+SIGNATURE_COLUMNS = "event_id, reported_at, cell, grid_code, keys"
+#: dropped while loading, built after (as `shiyu.duplicates.models.DuplicateSignature` declares)
+SIGNATURE_INDEXES = {
+    str(index.name): ", ".join(column.name for column in index.columns)
+    for index in DuplicateSignature.__table__.indexes
 }
 
 
 def _load(db: Database, n: int, now: datetime, seed: int) -> dict[str, float]:
-    """Bulk-load N open events and 16 random band keys each; the band index comes after."""
+    """Bulk-load N open events and a signature of 16 random band keys each; the signatures'
+    time index comes after."""
     features, pairs = _features()
     with db.transaction() as session:
         jurisdictions.import_features(session, system_actor(), features, source_fingerprint="b")
@@ -137,37 +141,37 @@ def _load(db: Database, n: int, now: datetime, seed: int) -> dict[str, float]:
     raw = db.write_engine.raw_connection()
     try:
         cur = raw.cursor()
-        for index in BAND_INDEXES:
+        for index in SIGNATURE_INDEXES:
             cur.execute(f"DROP INDEX {index}")
         for rows in _event_rows(db, n, grids, now, seed):
             if db.is_sqlite:
                 cur.execute("BEGIN")  # the engine's connections autocommit (we emit BEGIN)
             cur.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({marks})", rows)
             keys = nprng.integers(-(2**63), 2**63 - 1, size=(len(rows), 16), dtype=np.int64)
-            band_rows = [
+            signature_rows = [
                 # no point (cell 0), the event's grid
-                (row[0], int(k), row[13], 0, row[7])
+                (row[0], row[13], 0, row[7], pack(int(k) for k in ks))
                 for row, ks in zip(rows, keys, strict=True)
-                for k in ks
             ]
             if db.is_sqlite:
                 cur.executemany(
-                    f"INSERT INTO duplicate_bands ({BAND_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-                    band_rows,
+                    f"INSERT INTO duplicate_signatures ({SIGNATURE_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    signature_rows,
                 )
             else:
                 with cur.copy(  # type: ignore[attr-defined]
-                    f"COPY duplicate_bands ({BAND_COLUMNS}) FROM STDIN"
+                    f"COPY duplicate_signatures ({SIGNATURE_COLUMNS}) FROM STDIN"
                 ) as copy:
-                    for band_row in band_rows:
-                        copy.write_row(band_row)
+                    for signature_row in signature_rows:
+                        copy.write_row(signature_row)
             raw.commit()
             if rows[-1][0] % 200_000 == 0:
                 _log(f"loaded {rows[-1][0]:,} events")
         load_s = time.perf_counter() - started
         started = time.perf_counter()
-        for index, columns in BAND_INDEXES.items():
-            cur.execute(f"CREATE INDEX {index} ON duplicate_bands ({columns})")
+        for index, columns in SIGNATURE_INDEXES.items():
+            cur.execute(f"CREATE INDEX {index} ON duplicate_signatures ({columns})")
         if not db.is_sqlite:
             cur.execute("SELECT setval('events_id_seq', (SELECT max(id) FROM events))")
         cur.execute("ANALYZE")
@@ -278,7 +282,7 @@ def measure(
     report["reference_signature_ms_after"] = _reference_ms()
     report["load_average"] = [round(x, 2) for x in os.getloadavg()]
     with db.session(write=False) as session:
-        report["band_rows"] = session.scalar(text("SELECT count(*) FROM duplicate_bands"))
+        report["signature_rows"] = session.scalar(text("SELECT count(*) FROM duplicate_signatures"))
     return report
 
 

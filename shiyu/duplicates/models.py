@@ -7,8 +7,8 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
-    Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -19,28 +19,27 @@ from shiyu.kit.clock import utcnow
 from shiyu.kit.types import UTCDateTime
 
 
-class DuplicateBand(Base):
-    """One MinHash-LSH band key of an open event's text: events sharing a key are candidate
-    duplicates. `reported_at` and the place (`cell`, a square of the map around the point, 0
-    without one; the grid) are copied here so that one index answers "this key, near here,
-    this window" without visiting the events that share a boilerplate text elsewhere."""
+class DuplicateSignature(Base):
+    """An open event's MinHash-LSH band keys (16 signed 64-bit integers, little-endian), with
+    its time and place: the durable form of the duplicate search's index. One row per event,
+    appended in `seq` order; each process searches an index of them in memory
+    (`shiyu.duplicates.band_index`), which reads the rows other processes commit by `seq`.
+    Until revision 0022bandmemory each key was a row of `duplicate_bands` under an index
+    leading with the key: 16 random index entries a report, most of SQLite's write-ahead log
+    and a fifth of the intake's rate."""
 
-    __tablename__ = "duplicate_bands"
-    __table_args__ = (
-        # the place-first search's: cells through the second column, the grid from the
-        # entries themselves (revision 0020bandindex)
-        Index(
-            "ix_duplicate_bands_key_place", "key", "cell", "reported_at", "grid_code", "event_id"
-        ),
-    )
+    __tablename__ = "duplicate_signatures"
+    # SQLite: never reuse a seq of a deleted row, which a reader past it would not read again
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     cell: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     grid_code: Mapped[str | None] = mapped_column(String(32))
+    keys: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DuplicateCandidate(Base):

@@ -1,32 +1,24 @@
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    ColumnElement,
-    Select,
-    Table,
     bindparam,
     delete,
-    func,
-    literal_column,
     or_,
     select,
-    text,
-    union,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.expression import Executable
 
-from shiyu.duplicates import cells
-from shiyu.duplicates.models import DuplicateBand, DuplicateCandidate, MergeNotice
+from shiyu.duplicates import band_index, cells
+from shiyu.duplicates.band_index import BandRow
+from shiyu.duplicates.models import DuplicateCandidate, DuplicateSignature, MergeNotice
 from shiyu.events.enums import OPEN_STATUSES, Status
 from shiyu.events.models import Event
 from shiyu.kit import bulk
@@ -35,6 +27,9 @@ _OPEN = [s.value for s in OPEN_STATUSES]
 #: at most this many band hits are scored for one event: boilerplate texts sharing a band with
 #: thousands of events must not make intake slow
 MAX_HITS = 200
+#: the band index holds events reported this long before the search window too (a 12345
+#: import's reports of the day before are still searched in memory)
+KEEP_MARGIN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -71,41 +66,29 @@ class Bands:
         return cells.cell_of(self.near.lng, self.near.lat)
 
 
-_BANDS = cast(Table, DuplicateBand.__table__)
-_BAND_COLUMNS = ("event_id", "reported_at", "cell", "grid_code", "key")
+_SIGNATURES = band_index.SIGNATURES
+_SIGNATURE_COLUMNS = ("event_id", "reported_at", "cell", "grid_code", "keys")
 
 
 def insert_bands(session: Session, bands: Sequence[Bands]) -> None:
-    """Every event's keys in one statement run with many rows, given to the driver as they
-    are: sixteen rows a report, each made by SQLAlchemy from a dict with its values bound one
-    by one, cost twice as much as the database's work."""
-    reported_at = bulk.bind_processor(session, _BANDS.c.reported_at)
-    rows: list[tuple[Any, ...]] = []
-    for b in bands:
-        # one event's keys share its place and time: bound once
-        common = (b.event_id, reported_at(b.reported_at), b.cell, b.near.grid_code)
-        rows.extend((*common, k) for k in set(b.keys))
-    bulk.insert_tuples(session, _BANDS, _BAND_COLUMNS, rows)
-
-
-#: a place condition on band rows: within these cells, without a grid, in this grid
-_PLACE_CONDITIONS: dict[str, ColumnElement[bool]] = {
-    "cells": DuplicateBand.cell.in_(bindparam("cells", expanding=True)),
-    "no_grid": DuplicateBand.grid_code.is_(None),
-    "grid": DuplicateBand.grid_code == bindparam("grid"),
-}
+    """Each event's keys as one signature row, given to the driver as tuples (`kit.bulk`)."""
+    reported_at = bulk.bind_processor(session, _SIGNATURES.c.reported_at)
+    rows = [
+        (b.event_id, reported_at(b.reported_at), b.cell, b.near.grid_code, band_index.pack(b.keys))
+        for b in bands
+    ]
+    bulk.insert_tuples(session, _SIGNATURES, _SIGNATURE_COLUMNS, rows)
 
 
 def _place_filters(near: Near) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The place conditions (names in `_PLACE_CONDITIONS`) whose union holds every event whose
-    place can agree with `near` (same grid, within the radius, or without the place that would
-    refute it), each served by an index, and their parameters; `service.place_match` decides
-    exactly. Empty when nothing can refute a match (the new event has no place) or the radius
-    is too wide to list its cells."""
+    """The place conditions (`_in_place`) whose union holds every event whose place can agree
+    with `near` (same grid, within the radius, or without the place that would refute it),
+    and their values; `service.place_match` decides exactly. Empty when nothing can refute a
+    match (the new event has no place) or the radius is too wide to list its cells."""
     if near.grid_code is None and not near.has_point:
         return (), {}
     names: list[str] = []
-    params: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     if near.has_point:
         assert near.lng is not None and near.lat is not None
         near_cells = cells.cells_near(near.lng, near.lat, near.radius_m)
@@ -113,28 +96,13 @@ def _place_filters(near: Near) -> tuple[tuple[str, ...], dict[str, Any]]:
             return (), {}
         # within the radius, or without a point (then only the grids can refute it)
         names.append("cells")
-        params["cells"] = [0, *near_cells]
+        values["cells"] = [0, *near_cells]
     else:
         names.append("no_grid")  # no grid there, no point here
     if near.grid_code is not None:
         names.append("grid")
-        params["grid"] = near.grid_code
-    return tuple(names), params
-
-
-#: a key shared by more band rows than this in a batch's window is boilerplate: the events
-#: with it are searched place first (`_hits_by_place`)
-HEAVY_KEY_ROWS = 32
-
-
-class BandRow(NamedTuple):
-    """An event as its band rows place it (each of its rows has the same time and place):
-    one read from `duplicate_bands`, or one of the batch being searched (not stored yet)."""
-
-    event_id: int
-    reported_at: datetime
-    cell: int
-    grid_code: str | None
+        values["grid"] = near.grid_code
+    return tuple(names), values
 
 
 def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) -> list[list[int]]:
@@ -144,141 +112,66 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
     The batch's own keys are not stored yet: each event also finds those before it in the
     batch, as one-by-one intake would have.
 
-    Most keys of a new text are shared by no open event, or by a few. So one statement counts
-    the stored rows of all the batch's keys (an index seek per key; usually none has any), a
-    second reads the rows of the keys that have some, and window and place are checked here.
-    On PostgreSQL one statement does both: at most `HEAVY_KEY_ROWS` + 1 rows of each key
-    (`_LIMITED_ROWS`). An event with a key held by more than `HEAVY_KEY_ROWS` rows shares a
-    boilerplate text with many others: it is searched place first instead."""
+    The keys are looked up in the process's index (`band_index`) and in the rows it has not
+    read yet (this transaction's, or committed since it was brought up to date). A batch
+    whose window reaches back before the index's floor reads the rows of its window from the
+    database instead."""
     if not batch:
         return []
     conn = session.connection()
-    span = {
-        "since": min(b.reported_at for b in batch) - window,
-        "until": max(b.reported_at for b in batch) + window,
-    }
-    every_key = sorted({k for b in batch for k in b.keys})
-    counts: dict[int, int]
-    if conn.dialect.name == "postgresql":
-        params = {"keys": every_key, "n": HEAVY_KEY_ROWS + 1, **span}
-        rows = conn.execute(_LIMITED_ROWS, params).all()
-        counts = Counter(row[0] for row in rows)
-        stored = _by_key(conn, [row for row in rows if counts[row[0]] <= HEAVY_KEY_ROWS])
-    else:
-        counts = _key_counts(conn, every_key, span)
-        light = [k for k, n in counts.items() if n <= HEAVY_KEY_ROWS]
-        stored = _stored_rows(conn, light, span) if light else {}
-    earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
-    found: list[list[int]] = []
-    for b in batch:
-        keys = set(b.keys)
-        if any(counts.get(k, 0) > HEAVY_KEY_ROWS for k in keys):
-            in_batch = _matching(b, window, [r for k in keys for r in earlier.get(k, ())])
-            found.append(list(dict.fromkeys([*_hits_by_place(conn, b, window), *in_batch])))
+    since = min(b.reported_at for b in batch) - window
+    index = band_index.of_session(session, window + KEEP_MARGIN)
+    with index.view() if index is not None else nullcontext() as view:
+        stored: list[dict[int, list[BandRow]]] = []
+        if view is not None and since >= view.floor:
+            stored.append(view.postings)
+            extra = band_index.newer(conn, view.last, view.holes)
         else:
-            rows = [r for k in keys for r in (*stored.get(k, ()), *earlier.get(k, ()))]
+            extra = _in_windows(conn, batch, window)
+        stored.append(_by_key(extra))
+        earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
+        stored.append(earlier)
+        found: list[list[int]] = []
+        for b in batch:
+            keys = set(b.keys)
+            rows = [r for k in keys for of_key in stored for r in of_key.get(k, ())]
             found.append(_matching(b, window, rows))
-        row = BandRow(b.event_id, b.reported_at, b.cell, b.near.grid_code)
-        for k in keys:
-            earlier.setdefault(k, []).append(row)
+            row = BandRow(b.event_id, b.reported_at, b.cell, b.near.grid_code)
+            for k in keys:
+                earlier.setdefault(k, []).append(row)
     return found
 
 
-def _stored_rows(
-    conn: Connection, keys: list[int], window: dict[str, Any]
-) -> dict[int, list[BandRow]]:
-    """The stored events of each key (`_by_key`)."""
-    statement = _statement(_ROWS_OF_KEYS, conn)
-    return _by_key(conn, conn.execute(statement, {"keys": keys, **window}).all())
+def _in_windows(
+    conn: Connection, batch: Sequence[Bands], window: timedelta
+) -> list[band_index.Signature]:
+    """The stored rows within `window` of any event of the batch: one read per run of
+    overlapping windows."""
+    spans: list[list[datetime]] = []
+    for at in sorted(b.reported_at for b in batch):
+        if spans and at - window <= spans[-1][1]:
+            spans[-1][1] = at + window
+        else:
+            spans.append([at - window, at + window])
+    return [row for since, until in spans for row in band_index.between(conn, since, until)]
 
 
-def _by_key(conn: Connection, rows: Iterable[Any]) -> dict[int, list[BandRow]]:
-    """Band rows (key, event, raw time, cell, grid) as each key's events. A copy of a text
-    shares all 16 keys with it, so most rows repeat an event already read: each event's
-    time is converted once (by SQLAlchemy, for every row, it was most of the search's cost
-    when texts repeat)."""
-    stamp = bulk.result_processor(conn, _BANDS.c.reported_at)
-    events: dict[int, BandRow] = {}
-    stored: dict[int, list[BandRow]] = {}
-    for key, event_id, reported_at, cell, grid_code in rows:
-        row = events.get(event_id)
-        if row is None:
-            row = events[event_id] = BandRow(event_id, stamp(reported_at), cell, grid_code)
-        stored.setdefault(key, []).append(row)
-    return stored
+def _by_key(rows: Iterable[band_index.Signature]) -> dict[int, list[BandRow]]:
+    by_key: dict[int, list[BandRow]] = {}
+    for r in rows:
+        for key in r.keys:
+            by_key.setdefault(key, []).append(r.row)
+    return by_key
 
 
-def _by_keys(*columns: Any) -> dict[str, Any]:
-    """A select of `columns` from the band rows with the given keys (`keys`) reported in a
-    window (`since`, `until`), per dialect (PostgreSQL reads them with `_LIMITED_ROWS`). A
-    batch has hundreds of keys: SQLite takes them as one JSON list, so the statement's text
-    stays the same whatever their number (SQLAlchemy renders no parameter per key, which
-    cost more than the look-up)."""
-    window = (
-        DuplicateBand.reported_at >= bindparam("since"),
-        DuplicateBand.reported_at <= bindparam("until"),
-    )
-    json_list: Select[Any] = select(literal_column("value")).select_from(
-        func.json_each(bindparam("keys", type_=JSON()))
-    )
-    return {
-        "sqlite": select(*columns).where(DuplicateBand.key.in_(json_list), *window),
-        "": select(*columns).where(
-            DuplicateBand.key.in_(bindparam("keys", expanding=True)), *window
-        ),
-    }
-
-
-_COUNTS_OF_KEYS = {
-    dialect: statement.group_by(DuplicateBand.key)
-    for dialect, statement in _by_keys(DuplicateBand.key, func.count()).items()
-}
-_ROWS_OF_KEYS = _by_keys(
-    DuplicateBand.key,
-    DuplicateBand.event_id,
-    bulk.raw(_BANDS.c.reported_at),  # converted once per event (`_by_key`)
-    DuplicateBand.cell,
-    DuplicateBand.grid_code,
-)
-
-
-#: PostgreSQL: the band rows of each key in the window, at most `:n` of a key (one more than
-#: `HEAVY_KEY_ROWS` tells a boilerplate key), in one statement
-_LIMITED_ROWS = text(
-    """
-    SELECT b.key, b.event_id, b.reported_at, b.cell, b.grid_code
-    FROM unnest(CAST(:keys AS bigint[])) AS k(key)
-    CROSS JOIN LATERAL (
-        SELECT key, event_id, reported_at, cell, grid_code FROM duplicate_bands
-        WHERE duplicate_bands.key = k.key
-          AND reported_at >= :since AND reported_at <= :until
-        LIMIT :n
-    ) AS b
-    """
-)
-
-
-def _statement(statements: dict[str, Any], conn: Connection) -> Any:
-    return statements.get(conn.dialect.name, statements[""])
-
-
-def _key_counts(conn: Connection, keys: list[int], window: dict[str, Any]) -> dict[int, int]:
-    """How many band rows in the window each key has (keys with none left out)."""
-    if not keys:
-        return {}
-    rows = conn.execute(_statement(_COUNTS_OF_KEYS, conn), {"keys": keys, **window}).all()
-    return dict(rows)
-
-
-def _matching(event: Bands, window: timedelta, rows: Sequence[Any]) -> list[int]:
+def _matching(event: Bands, window: timedelta, rows: Sequence[BandRow]) -> list[int]:
     """The events of these band rows (of the event's keys) within `window` of it and whose
     place can agree with its place, at most `MAX_HITS` per place condition
-    (`_PLACE_CONDITIONS`, checked here)."""
+    (`_place_filters`, checked by `_in_place`)."""
     places, values = _place_filters(event.near)
     near_cells = frozenset(values.get("cells", ()))
     since, until = event.reported_at - window, event.reported_at + window
-    # an event's rows share its time and place: each event is looked at once, in the order
-    # of its first row (a copy of the text shares all 16 keys)
+    # a copy of the text shares all 16 keys: each event is looked at once
     of_events = {r.event_id: r for r in rows}.values()
     candidates = [
         r for r in of_events if r.event_id != event.event_id and since <= r.reported_at <= until
@@ -293,46 +186,14 @@ def _matching(event: Bands, window: timedelta, rows: Sequence[Any]) -> list[int]
     return list(found)
 
 
-def _in_place(place: str, row: Any, near_cells: frozenset[int], grid: str | None) -> bool:
+def _in_place(place: str, row: BandRow, near_cells: frozenset[int], grid: str | None) -> bool:
     if place == "cells":
-        return bool(row.cell in near_cells)
+        return row.cell in near_cells
     if place == "no_grid":
         return row.grid_code is None
     if place == "grid":
-        return bool(row.grid_code == grid)
+        return row.grid_code == grid
     return True
-
-
-@functools.cache
-def _hits_statement(places: tuple[str, ...]) -> Executable:
-    """Built once per combination of place conditions and executed with parameters: building
-    the statement cost four times what running it did."""
-    base = select(DuplicateBand.event_id).where(
-        DuplicateBand.key.in_(bindparam("keys", expanding=True)),
-        DuplicateBand.reported_at >= bindparam("since"),
-        DuplicateBand.reported_at <= bindparam("until"),
-        DuplicateBand.event_id != bindparam("exclude_id"),
-    )
-    if not places:
-        return base.distinct().limit(MAX_HITS)
-    # one round trip: each place condition keeps its own limit and its own index
-    limited = [
-        base.where(_PLACE_CONDITIONS[name]).distinct().limit(MAX_HITS).subquery() for name in places
-    ]
-    return union(*(select(sub.c.event_id) for sub in limited))
-
-
-def _hits_by_place(conn: Connection, event: Bands, window: timedelta) -> list[int]:
-    """`band_hits_many`'s stored hits of one event, place first: near cells through the band
-    index's second column, the grid conditions from its entries (revision 0020bandindex)."""
-    places, params = _place_filters(event.near)
-    params.update(
-        keys=sorted(set(event.keys)),
-        since=event.reported_at - window,
-        until=event.reported_at + window,
-        exclude_id=event.event_id,
-    )
-    return [row[0] for row in conn.execute(_hits_statement(places), params)]
 
 
 @dataclass(frozen=True)
@@ -411,12 +272,13 @@ def event_id_of(session: Session, code: str) -> int | None:
 
 
 def prune_closed(session: Session) -> int:
-    """Band keys of events that can no longer be a 主单 are never searched again."""
+    """The signatures of events that can no longer be a 主单: no process loads them again
+    (those holding them drop them with their hour)."""
     stale = select(Event.id).where(
-        Event.id == DuplicateBand.event_id,
+        Event.id == DuplicateSignature.event_id,
         or_(Event.status.not_in(_OPEN), Event.parent_id.is_not(None)),
     )
-    result = session.execute(delete(DuplicateBand).where(stale.exists()))
+    result = session.execute(delete(DuplicateSignature).where(stale.exists()))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -439,7 +301,7 @@ def unannounced_children(session: Session, limit: int) -> Sequence[tuple[Event, 
 
 
 def open_without_bands(session: Session, after_id: int, limit: int) -> Sequence[Event]:
-    has_bands = select(DuplicateBand.event_id).where(DuplicateBand.event_id == Event.id)
+    has_bands = select(DuplicateSignature.event_id).where(DuplicateSignature.event_id == Event.id)
     return session.scalars(
         select(Event)
         .where(

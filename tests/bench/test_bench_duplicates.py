@@ -25,7 +25,7 @@ def test_loads_and_finds_the_reposts() -> None:
     finally:
         drop()
     assert report["open_events"] == 3000
-    assert report["band_rows"] == (3000 + 100) * 16
+    assert report["signature_rows"] == 3000 + 100
     found = report["flag_new_event"]
     assert found["near_duplicates_found"] == "10/10"
     assert found["all"]["n"] == 20

@@ -1,5 +1,6 @@
 """Revision 0020bandindex: the band keys' two place indexes become one covering index.
-Revision 0021bandkeys: the stored keys computed again with the signature on code points."""
+Revision 0021bandkeys: the stored keys computed again with the signature on code points.
+Revision 0022bandmemory: an event's band rows become one signature row, and back."""
 
 from __future__ import annotations
 
@@ -7,18 +8,29 @@ import importlib.util
 from collections.abc import Iterable
 from types import ModuleType
 
+import sqlalchemy as sa
 from sqlalchemy import create_engine, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
 
 from shiyu.db import Database
-from shiyu.duplicates import repository, similarity
-from shiyu.duplicates.models import DuplicateBand
+from shiyu.duplicates import band_index, repository, similarity
+from shiyu.duplicates.models import DuplicateSignature
 from shiyu.migrate import MIGRATIONS
 from tests.conftest import make_settings
 from tests.factories.events import create_event
 from tests.factories.world import create_world
 from tests.helpers import run_cli
 
+#: revision 0021's table (the model is gone since 0022bandmemory)
+BANDS = sa.table(
+    "duplicate_bands",
+    sa.column("event_id", sa.Integer),
+    sa.column("key", sa.BigInteger),
+    sa.column("reported_at", sa.DateTime(timezone=True)),
+    sa.column("cell", sa.Integer),
+    sa.column("grid_code", sa.String),
+)
 TEXT = "解放路与和平路交叉口东侧人行道井盖缺失，晚上没有路灯，行人很容易跌落，请尽快处理"
 
 
@@ -35,6 +47,7 @@ def _band_indexes(url: str) -> dict[str, list[str]]:
 
 
 def test_revision_0020_one_index_and_back(fresh_database: str) -> None:
+    assert run_cli(fresh_database, "db", "downgrade", "0021bandkeys").returncode == 0
     assert _band_indexes(fresh_database) == {
         "ix_duplicate_bands_key_place": ["key", "cell", "reported_at", "grid_code", "event_id"]
     }
@@ -63,9 +76,7 @@ def _stored_keys(url: str, events: Iterable[int]) -> dict[int, set[int]]:
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(DuplicateBand.event_id, DuplicateBand.key).where(
-                    DuplicateBand.event_id.in_(list(events))
-                )
+                select(BANDS.c.event_id, BANDS.c.key).where(BANDS.c.event_id.in_(list(events)))
             ).all()
     finally:
         engine.dispose()
@@ -100,31 +111,37 @@ def test_revision_0021_computes_the_stored_keys_again_both_ways(fresh_database: 
             ]
             session.commit()
             texts = {e.id: similarity.clean(e.title, e.description) for e in events}
-            places = {
-                (r.event_id, r.reported_at, r.cell, r.grid_code)
-                for r in session.scalars(select(DuplicateBand))
-            }
-            assert {p[0] for p in places} >= set(texts)
+            places = _signatures(session)
+            assert set(places) >= set(texts)
     finally:
         db.dispose()
     now = {i: set(similarity.keys_for(t)) for i, t in texts.items()}
     before = {i: set(old_keys(t)) for i, t in texts.items()}
+    assert {i: set(places[i][3]) for i in texts} == now
+    # revision 0022's downgrade: a band row per key, with the event's time and place
+    assert run_cli(fresh_database, "db", "downgrade", "0021bandkeys").returncode == 0
     assert _stored_keys(fresh_database, texts) == now
     assert run_cli(fresh_database, "db", "downgrade", "0020bandindex").returncode == 0
     assert _stored_keys(fresh_database, texts) == before
-    assert run_cli(fresh_database, "db", "upgrade").returncode == 0
+    assert run_cli(fresh_database, "db", "upgrade", "0021bandkeys").returncode == 0
     assert _stored_keys(fresh_database, texts) == now
+    assert run_cli(fresh_database, "db", "upgrade").returncode == 0
     db = Database(settings)
     try:
         with db.session() as session:
-            # each event's rows kept its time and place
-            assert {
-                (r.event_id, r.reported_at, r.cell, r.grid_code)
-                for r in session.scalars(select(DuplicateBand))
-            } == places
+            # each event's signature kept its keys, time and place, through its band rows
+            assert _signatures(session) == places
             copy = create_event(session, settings, world, description=TEXT + "。")
             session.commit()
             found = [c.candidate_id for c in repository.candidates_of(session, copy.id)]
             assert found == [events[0].id]
     finally:
         db.dispose()
+
+
+def _signatures(session: Session) -> dict[int, tuple[object, ...]]:
+    """Each event's stored time, place and keys."""
+    return {
+        r.event_id: (r.reported_at, r.cell, r.grid_code, band_index.unpack(r.keys))
+        for r in session.scalars(select(DuplicateSignature))
+    }

@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shiyu.config import Settings
-from shiyu.duplicates import repository, service, similarity
-from shiyu.duplicates.models import DuplicateBand, DuplicateCandidate, MergeNotice
+from shiyu.duplicates import band_index, repository, service
+from shiyu.duplicates.models import DuplicateCandidate, DuplicateSignature, MergeNotice
 from shiyu.events import service as events_service
 from shiyu.events.enums import Channel, Status
 from shiyu.events.models import Event
@@ -33,12 +33,13 @@ def _event(session: Session, settings: Settings, world: World, **kw: Any) -> Eve
 
 
 class TestIntakeSuggestions:
-    @pytest.fixture(autouse=True, params=[0, 10_000], ids=["by_place", "by_key"])
+    @pytest.fixture(autouse=True, params=["index", "database"])
     def search_path(self, request: pytest.FixtureRequest, monkeypatch: Any) -> None:
-        """Every case both ways `repository.band_hits_many` searches: place first (as when
-        its keys are held by many rows), and by key with the window and place checked on the
-        rows read."""
-        monkeypatch.setattr(repository, "HEAVY_KEY_ROWS", request.param)
+        """Every case both ways `repository.band_hits_many` searches: the process's index
+        and the rows it has not read (here the test's own, not committed), and the rows of
+        the window read from the database (a report older than the index's floor)."""
+        if request.param == "database":
+            monkeypatch.setattr(band_index, "of_session", lambda *_: None)
 
     def test_same_text_same_grid_is_suggested(
         self, session: Session, settings: Settings, world: World
@@ -164,7 +165,7 @@ class TestDecisions:
         assert second.code and first.code
         service.reject(session, actor_of(world, "dispatcher"), second.code, first.code, reason="")
         # indexed again as the backfill would (not fresh: decisions are looked up)
-        session.execute(delete(DuplicateBand).where(DuplicateBand.event_id == second.id))
+        session.execute(delete(DuplicateSignature).where(DuplicateSignature.event_id == second.id))
         assert service.flag_new_event(session, settings, second, fresh=False) == []
         third = _event(session, settings, world)
         assert {c.candidate_id for c in _suggestions(session, third)} == {first.id, second.id}
@@ -201,15 +202,15 @@ class TestUpkeep:
         event = _event(session, settings, world)
         act(session, settings, event, actor_of(world, "dispatcher"), "cancel", reason="误报")
         assert repository.prune_closed(session) >= 1
-        count = select(func.count()).where(DuplicateBand.event_id == event.id)
+        count = select(func.count()).where(DuplicateSignature.event_id == event.id)
         assert session.scalar(count) == 0
 
     def test_reindex_backfills_open_events(
         self, session: Session, settings: Settings, world: World
     ) -> None:
         event = _event(session, settings, world)
-        session.execute(delete(DuplicateBand).where(DuplicateBand.event_id == event.id))
+        session.execute(delete(DuplicateSignature).where(DuplicateSignature.event_id == event.id))
         assert service.index_open_events(session, settings) >= 1
-        count = select(func.count()).where(DuplicateBand.event_id == event.id)
-        assert session.scalar(count) == similarity.BANDS
+        count = select(func.count()).where(DuplicateSignature.event_id == event.id)
+        assert session.scalar(count) == 1
         assert service.index_open_events(session, settings) == 0

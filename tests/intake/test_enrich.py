@@ -12,7 +12,7 @@ from shiyu.classify import service as classifier
 from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.duplicates import repository as duplicates
-from shiyu.duplicates.models import DuplicateBand
+from shiyu.duplicates.models import DuplicateSignature
 from shiyu.events.models import Event
 from shiyu.intake import enrich
 from shiyu.routing.models import Suggestion
@@ -26,7 +26,11 @@ SCHOOL = "孩子所在的中学强制学生参加周末补课并收取费用，�
 
 
 def _bands(session: Session, event: Event) -> int:
-    stmt = select(func.count()).select_from(DuplicateBand).where(DuplicateBand.event_id == event.id)
+    stmt = (
+        select(func.count())
+        .select_from(DuplicateSignature)
+        .where(DuplicateSignature.event_id == event.id)
+    )
     return session.scalar(stmt) or 0
 
 

@@ -1,0 +1,173 @@
+"""The duplicate search's index in memory: what each process holds, with real commits (two
+`Database` objects on one database stand for two processes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from shiyu.db import Database
+from shiyu.duplicates import band_index, repository, similarity
+from shiyu.duplicates.band_index import BandIndex, BandRow, Signature
+from shiyu.duplicates.models import DuplicateSignature
+from shiyu.events.models import Event
+from shiyu.kit.clock import utcnow
+from tests.conftest import PG_URL, make_settings
+from tests.factories.events import create_event
+from tests.factories.world import World, create_world
+
+TEXT = "解放路与和平路交叉口东侧人行道井盖缺失，晚上没有路灯，行人很容易跌落，请尽快处理"
+WINDOW = timedelta(hours=72)
+
+
+@pytest.fixture
+def two(fresh_database: str) -> Iterator[tuple[Database, Database, World]]:
+    """Two processes' databases on one database, and a world committed in it."""
+    settings = make_settings(fresh_database)
+    a, b = Database(settings), Database(settings)
+    with a.session() as session:
+        world = create_world(session, settings)
+        session.commit()
+    try:
+        yield a, b, world
+    finally:
+        a.dispose()
+        b.dispose()
+
+
+def _report(db: Database, world: World, **kw: Any) -> tuple[int, list[int]]:
+    """A report committed through `db`: its id and the events it was suggested to repeat."""
+    settings = make_settings(str(db.url))
+    with db.session() as session:
+        event = create_event(session, settings, world, **{"description": TEXT, **kw})
+        session.commit()
+        found = [c.candidate_id for c in repository.candidates_of(session, event.id)]
+        return event.id, found
+
+
+def _index(db: Database) -> BandIndex:
+    with db.session() as session:
+        index = band_index.of_session(session, WINDOW + repository.KEEP_MARGIN)
+    assert index is not None
+    return index
+
+
+def _in_memory(index: BandIndex) -> set[int]:
+    """The events the index holds, as its last search left it."""
+    return {row.event_id for rows in index.postings.values() for row in rows}
+
+
+def _held(index: BandIndex) -> set[int]:
+    """The events the index holds, brought up to date."""
+    with index.view():
+        return _in_memory(index)
+
+
+def test_each_process_reads_the_reports_another_commits(
+    two: tuple[Database, Database, World],
+) -> None:
+    a, b, world = two
+    first, _ = _report(a, world)  # a's index is loaded by this search, before b writes
+    copy, found = _report(b, world, description=TEXT + "。")
+    assert found == [first]  # b's index, loaded by this search, holds a's report
+    later, found = _report(a, world, description=TEXT + "！")
+    assert sorted(found) == sorted([first, copy])
+    # a read b's report into its index when it searched (not only from the table)
+    assert {first, copy} <= _in_memory(_index(a))
+    assert later not in _in_memory(_index(b))  # b has not searched since
+    assert later in _held(_index(b))
+
+
+def test_a_rolled_back_report_is_never_held(two: tuple[Database, Database, World]) -> None:
+    a, _b, world = two
+    settings = make_settings(str(a.url))
+    _report(a, world)
+    with a.session() as session:
+        gone = create_event(session, settings, world, description=TEXT + "。").id
+        session.rollback()
+    assert gone not in _held(_index(a))
+    _kept, found = _report(a, world, description=TEXT + "！")
+    assert gone not in found and len(found) == 1
+
+
+def test_old_reports_are_searched_in_the_database_and_hours_age_out(
+    two: tuple[Database, Database, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, _b, world = two
+    old_at = utcnow() - timedelta(days=10)
+    old, _ = _report(a, world, reported_at=old_at)
+    recent, _ = _report(a, world, title="路灯不亮", description="和平路口的路灯坏了三天了")
+    index = _index(a)
+    held = _held(index)
+    assert recent in held and old not in held  # before the floor: not loaded
+    # a report of that old date reads its window from the database
+    _copy, found = _report(a, world, description=TEXT + "。", reported_at=old_at)
+    assert found == [old]
+    # five days on (the window and a day), the recent report's hour has aged out of memory
+    later = utcnow() + timedelta(days=5)
+    monkeypatch.setattr(band_index, "utcnow", lambda: later)
+    assert recent not in _held(index)
+    assert index.floor is not None and index.floor > datetime.now(UTC) + timedelta(hours=23)
+
+
+def _signature(seq: int, event_id: int | None = None) -> Signature:
+    row = BandRow(event_id or seq, utcnow(), 0, None)
+    return Signature(seq, row, (seq * 10, seq * 10 + 1))
+
+
+def test_values_skipped_are_looked_for_until_they_come_or_expire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = BandIndex(engine=None, keep=WINDOW)  # type: ignore[arg-type]
+    index.floor = utcnow() - WINDOW
+    clock = [100.0]
+    monkeypatch.setattr(band_index.time, "monotonic", lambda: clock[0])
+    index.add([_signature(1), _signature(2), _signature(5)])
+    assert index.last == 5 and sorted(index.holes) == [3, 4]
+    index.add([_signature(3)])  # committed late, found by its hole
+    assert sorted(index.holes) == [4] and index.postings[30][0].event_id == 3
+    clock[0] += band_index.HOLE_SECONDS + 1  # never came: a rolled-back insert
+    index.add([])
+    assert index.holes == {}
+    # a long run of values never committed keeps only the latest ones
+    index.add([_signature(5 + band_index.MAX_HOLES * 3)])
+    assert len(index.holes) == band_index.MAX_HOLES
+    assert min(index.holes) == 5 + band_index.MAX_HOLES * 2
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite writes one transaction at a time")
+def test_postgresql_a_value_committed_after_a_higher_one_is_read(
+    two: tuple[Database, Database, World],
+) -> None:
+    a, b, world = two
+    settings = make_settings(str(a.url))
+    _report(a, world)  # loads a's index
+    with a.session() as slow:
+        late = create_event(slow, settings, world, description=TEXT + "。")  # takes a seq first
+        early, _ = _report(b, world, title="路灯不亮", description="和平路口的路灯坏了三天了")
+        index = _index(a)
+        with index.view() as view:
+            seq = slow.scalar(
+                select(DuplicateSignature.seq).where(DuplicateSignature.event_id == late.id)
+            )
+            assert seq in view.holes and view.last > seq
+        slow.commit()
+        late_id = late.id
+    assert late_id in _held(index) and early in _in_memory(index)
+    assert seq not in index.holes
+
+
+def test_every_report_has_one_signature(two: tuple[Database, Database, World]) -> None:
+    a, _b, world = two
+    ids = [_report(a, world, description=TEXT + "。" * i)[0] for i in range(3)]
+    with a.session() as session:
+        rows = session.scalars(select(DuplicateSignature).order_by(DuplicateSignature.seq)).all()
+        assert [r.event_id for r in rows][-3:] == ids  # after the world's two
+        event = session.get(Event, ids[0])
+        assert event is not None
+        keys = similarity.keys_for(similarity.clean(event.title, event.description))
+        assert band_index.unpack(rows[-3].keys) == tuple(sorted(set(keys)))
