@@ -122,19 +122,18 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
     since = min(b.reported_at for b in batch) - window
     index = band_index.of_session(session, window + KEEP_MARGIN)
     with index.view() if index is not None else nullcontext() as view:
-        stored: list[dict[int, list[BandRow]]] = []
-        if view is not None and since >= view.floor:
-            stored.append(view.postings)
+        in_memory = view is not None and since >= view.floor
+        if view is not None and in_memory:
             extra = band_index.newer(conn, view.last, view.holes)
         else:
             extra = _in_windows(conn, batch, window)
-        stored.append(_by_key(extra))
         earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
-        stored.append(earlier)
+        stored = (_by_key(extra), earlier)
         found: list[list[int]] = []
         for b in batch:
             keys = set(b.keys)
-            rows = [r for k in keys for of_key in stored for r in of_key.get(k, ())]
+            rows = [r for k in keys for r in view.rows_of(k)] if view and in_memory else []
+            rows += [r for k in keys for of_key in stored for r in of_key.get(k, ())]
             found.append(_matching(b, window, rows))
             row = BandRow(b.event_id, b.reported_at, b.cell, b.near.grid_code)
             for k in keys:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterable
 from types import ModuleType
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import create_engine, select
@@ -139,7 +140,7 @@ def test_revision_0021_computes_the_stored_keys_again_both_ways(fresh_database: 
         db.dispose()
 
 
-def _signatures(session: Session) -> dict[int, tuple[object, ...]]:
+def _signatures(session: Session) -> dict[int, tuple[Any, ...]]:
     """Each event's stored time, place and keys."""
     return {
         r.event_id: (r.reported_at, r.cell, r.grid_code, band_index.unpack(r.keys))
