@@ -123,14 +123,57 @@ def _hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
-#: a key's events: one (most keys: a list each would double the index's memory), or a list
-Held = BandRow | list[BandRow]
+#: a key held by more events than this shares a boilerplate text with them (one that grid
+#: workers report all over the city): its events are filed by place (`Heavy`), so a search
+#: reads those near it rather than all of them
+HEAVY_KEY_ROWS = 64
+
+
+class Heavy:
+    """A boilerplate key's events by map cell and by grid (None: without a grid)."""
+
+    __slots__ = ("by_cell", "by_grid")
+
+    def __init__(self, rows: Iterable[BandRow]) -> None:
+        self.by_cell: dict[int, list[BandRow]] = {}
+        self.by_grid: dict[str | None, list[BandRow]] = {}
+        for row in rows:
+            self.add(row)
+
+    def add(self, row: BandRow) -> None:
+        self.by_cell.setdefault(row.cell, []).append(row)
+        self.by_grid.setdefault(row.grid_code, []).append(row)
+
+    def all(self) -> list[BandRow]:
+        return [row for rows in self.by_cell.values() for row in rows]
+
+    def near(self, cells: Iterable[int] | None, grids: Iterable[str | None]) -> list[BandRow]:
+        """The events in `cells` or in `grids` (all of them when `cells` is None and there
+        are no grids: the search has no place to filter by)."""
+        grids = list(grids)
+        if cells is None and not grids:
+            return self.all()
+        found = [r for c in cells or () for r in self.by_cell.get(c, ())]
+        return found + [r for g in grids for r in self.by_grid.get(g, ())]
+
+
+#: a key's events: one (most keys: a list each would double the index's memory), a list, or
+#: a boilerplate key's by place
+Held = BandRow | list[BandRow] | Heavy
 
 
 def _rows(held: Held | None) -> Sequence[BandRow]:
     if held is None:
         return ()
+    if type(held) is Heavy:
+        return held.all()
     return held if type(held) is list else (held,)  # type: ignore[return-value]
+
+
+def _held(rows: list[BandRow]) -> Held | None:
+    if len(rows) > HEAVY_KEY_ROWS:
+        return Heavy(rows)
+    return rows if len(rows) > 1 else rows[0] if rows else None
 
 
 @dataclass
@@ -142,8 +185,14 @@ class View:
     holes: list[int]
     postings: dict[int, Held]
 
-    def rows_of(self, key: int) -> Sequence[BandRow]:
-        return _rows(self.postings.get(key))
+    def rows_of(
+        self, key: int, cells: Iterable[int] | None, grids: Iterable[str | None]
+    ) -> Sequence[BandRow]:
+        """The key's events; of a boilerplate key, those in `cells` or `grids` (`Heavy`)."""
+        held = self.postings.get(key)
+        if type(held) is Heavy:
+            return held.near(cells, grids)
+        return _rows(held)
 
 
 @dataclass
@@ -212,6 +261,10 @@ class BandIndex:
                     postings[key] = row
                 elif type(held) is list:
                     held.append(row)
+                    if len(held) > HEAVY_KEY_ROWS:
+                        postings[key] = Heavy(held)
+                elif type(held) is Heavy:
+                    held.add(row)
                 else:
                     postings[key] = [held, row]  # type: ignore[list-item]
             self._hours.setdefault(_hour(row.reported_at), []).append((r.keys, row))
@@ -226,13 +279,11 @@ class BandIndex:
             for keys, _row in self._hours.pop(hour):
                 touched.update(keys)
         for key in touched:
-            kept = [r for r in _rows(self.postings.get(key)) if r.reported_at >= floor]
-            if len(kept) > 1:
-                self.postings[key] = kept
-            elif kept:
-                self.postings[key] = kept[0]
-            else:
+            held = _held([r for r in _rows(self.postings.get(key)) if r.reported_at >= floor])
+            if held is None:
                 self.postings.pop(key, None)
+            else:
+                self.postings[key] = held
 
 
 #: each engine's index (None: an in-memory SQLite database, which another connection would

@@ -132,9 +132,13 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
         found: list[list[int]] = []
         for b in batch:
             keys = set(b.keys)
-            rows = [r for k in keys for r in view.rows_of(k)] if view and in_memory else []
+            places = _place_filters(b.near)
+            rows: list[BandRow] = []
+            if view is not None and in_memory:
+                cells, grids = _places_held(*places)
+                rows = [r for k in keys for r in view.rows_of(k, cells, grids)]
             rows += [r for k in keys for of_key in stored for r in of_key.get(k, ())]
-            found.append(_matching(b, window, rows))
+            found.append(_matching(b, window, rows, places))
             row = BandRow(b.event_id, b.reported_at, b.cell, b.near.grid_code)
             for k in keys:
                 earlier.setdefault(k, []).append(row)
@@ -163,11 +167,27 @@ def _by_key(rows: Iterable[band_index.Signature]) -> dict[int, list[BandRow]]:
     return by_key
 
 
-def _matching(event: Bands, window: timedelta, rows: Sequence[BandRow]) -> list[int]:
+def _places_held(
+    places: tuple[str, ...], values: dict[str, Any]
+) -> tuple[list[int] | None, list[str | None]]:
+    """The place conditions as the band index files a boilerplate key's events: the cells,
+    and the grids (None: without a grid)."""
+    grids: list[str | None] = [None] if "no_grid" in places else []
+    if "grid" in places:
+        grids.append(values["grid"])
+    return values.get("cells"), grids
+
+
+def _matching(
+    event: Bands,
+    window: timedelta,
+    rows: Sequence[BandRow],
+    place_filters: tuple[tuple[str, ...], dict[str, Any]],
+) -> list[int]:
     """The events of these band rows (of the event's keys) within `window` of it and whose
     place can agree with its place, at most `MAX_HITS` per place condition
     (`_place_filters`, checked by `_in_place`)."""
-    places, values = _place_filters(event.near)
+    places, values = place_filters
     near_cells = frozenset(values.get("cells", ()))
     since, until = event.reported_at - window, event.reported_at + window
     # a copy of the text shares all 16 keys: each event is looked at once

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from shiyu.db import Database
 from shiyu.duplicates import band_index, repository, similarity
-from shiyu.duplicates.band_index import BandIndex, BandRow, Signature
+from shiyu.duplicates.band_index import BandIndex, BandRow, Signature, _hour
 from shiyu.duplicates.models import DuplicateSignature
 from shiyu.events.models import Event
 from shiyu.kit.clock import utcnow
@@ -171,3 +171,42 @@ def test_every_report_has_one_signature(two: tuple[Database, Database, World]) -
         assert event is not None
         keys = similarity.keys_for(similarity.clean(event.title, event.description))
         assert band_index.unpack(rows[-3].keys) == tuple(sorted(set(keys)))
+
+
+def test_a_boilerplate_key_is_searched_near_the_report(
+    two: tuple[Database, Database, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Copies of a text all over the city: their keys are filed by place once they pass
+    `HEAVY_KEY_ROWS`, and the copy next door is still found with a hit limit they exceed."""
+    a, _b, world = two
+    monkeypatch.setattr(band_index, "HEAVY_KEY_ROWS", 3)
+    monkeypatch.setattr(repository, "MAX_HITS", 2)
+    far_lng, far_lat = world.city.centres[world.grid_b]
+    for _ in range(5):
+        _report(a, world, lng=far_lng, lat=far_lat)
+    near, _ = _report(a, world)
+    index = _index(a)
+    with index.view() as view:
+        key = next(iter(similarity.keys_for(similarity.clean("人行道井盖缺失", TEXT))))
+        held = view.postings[key]
+        assert isinstance(held, band_index.Heavy)
+        assert len(held.near(None, [world.grid_b])) == 5
+        assert held.near(None, ["no such grid"]) == []
+        assert len(held.near(None, [])) == 6  # no place to filter by: all of them
+    _copy, found = _report(a, world, description=TEXT + "。")
+    assert found == [near]
+
+
+def test_an_hour_aging_out_keeps_the_rest_of_a_key() -> None:
+    index = BandIndex(engine=None, keep=WINDOW)  # type: ignore[arg-type]
+    start = _hour(utcnow() - timedelta(hours=10))
+    index.floor = start
+    shared = (7, 8)
+    old = Signature(1, BandRow(1, start + timedelta(minutes=5), 0, None), shared)
+    new = [Signature(i, BandRow(i, start + timedelta(hours=5), 0, "g"), shared) for i in (2, 3)]
+    index.add([old, *new])
+    assert [r.event_id for r in band_index._rows(index.postings[7])] == [1, 2, 3]
+    index._age_out(start + timedelta(hours=1))
+    assert [r.event_id for r in band_index._rows(index.postings[7])] == [2, 3]
+    index._age_out(start + timedelta(hours=6))
+    assert 7 not in index.postings and 8 not in index.postings
