@@ -3,10 +3,10 @@ reported in the last `keep` (the search window and a margin), read from `duplica
 and kept up to date by reading the rows committed since, in `seq` order.
 
 Why in memory: a band key is a random 64-bit value, so an index in the database takes each
-report's 16 keys at 16 random pages. On SQLite they were most of the write-ahead log each
-intake batch wrote, and writing them cost a fifth of the intake's rate at 50 clients (1,018
-against 1,280–1,318 reports/s without them, measured on this machine). A signature row is
-appended instead; looking keys up in a dict costs less than the index seek did.
+report's 16 keys at 16 random pages: on SQLite 21 of the 34 pages an intake batch wrote to
+the log per report. A signature row is appended instead, and looking keys up in a dict costs
+less than the index seek did: 50-client creation on SQLite rose from 878–979 to 1,133–1,233
+reports/s (alternating runs on the same city, revision 0022bandmemory).
 
 Consistency:
 - The index holds committed rows only, read through a connection of its own. A search also
@@ -52,7 +52,6 @@ SIGNATURES = cast(Table, DuplicateSignature.__table__)
 HOLE_SECONDS = 60.0
 #: at most this many holes are looked for (a burst of rolled-back inserts cannot grow it)
 MAX_HOLES = 1000
-_HOUR = timedelta(hours=1)
 
 
 class BandRow(NamedTuple):

@@ -122,9 +122,9 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
     since = min(b.reported_at for b in batch) - window
     index = band_index.of_session(session, window + KEEP_MARGIN)
     with index.view() if index is not None else nullcontext() as view:
-        in_memory = view is not None and since >= view.floor
-        if view is not None and in_memory:
-            extra = band_index.newer(conn, view.last, view.holes)
+        memory = view if view is not None and since >= view.floor else None
+        if memory is not None:
+            extra = band_index.newer(conn, memory.last, memory.holes)
         else:
             extra = _in_windows(conn, batch, window)
         earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
@@ -134,9 +134,9 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
             keys = set(b.keys)
             places = _place_filters(b.near)
             rows: list[BandRow] = []
-            if view is not None and in_memory:
+            if memory is not None:
                 cells, grids = _places_held(*places)
-                rows = [r for k in keys for r in view.rows_of(k, cells, grids)]
+                rows = [r for k in keys for r in memory.rows_of(k, cells, grids)]
             rows += [r for k in keys for of_key in stored for r in of_key.get(k, ())]
             found.append(_matching(b, window, rows, places))
             row = BandRow(b.event_id, b.reported_at, b.cell, b.near.grid_code)
