@@ -14,7 +14,10 @@ from shiyu.db import Database
 from shiyu.duplicates import band_index, repository, similarity
 from shiyu.duplicates.band_index import BandIndex, BandRow, Signature, _hour
 from shiyu.duplicates.models import DuplicateSignature
+from shiyu.events import service as events_service
+from shiyu.events.enums import Channel
 from shiyu.events.models import Event
+from shiyu.events.schemas import IntakeData
 from shiyu.kit.clock import utcnow
 from tests.conftest import PG_URL, make_settings
 from tests.factories.events import create_event
@@ -210,3 +213,41 @@ def test_an_hour_aging_out_keeps_the_rest_of_a_key() -> None:
     assert [r.event_id for r in band_index._rows(index.postings[7])] == [2, 3]
     index._age_out(start + timedelta(hours=6))
     assert 7 not in index.postings and 8 not in index.postings
+
+
+def test_a_batch_of_old_reports_reads_each_window_from_the_database(
+    two: tuple[Database, Database, World],
+) -> None:
+    """Reports of last month and of ten days ago in one batch (a 12345 import's, enriched
+    later): each window is read from the database, and each finds its own copy only."""
+    a, _b, world = two
+    settings = make_settings(str(a.url))
+    lamp = "和平路口的路灯坏了三天了，晚上一片漆黑，行人和电动车经过很危险，请尽快维修"
+    month_ago, ten_days_ago = utcnow() - timedelta(days=30), utcnow() - timedelta(days=10)
+    old_cover, _ = _report(a, world, reported_at=month_ago)
+    old_lamp, _ = _report(a, world, title="路灯不亮", description=lamp, reported_at=ten_days_ago)
+    lng, lat = world.city.centres[world.grid_a]
+    reports = [
+        IntakeData(
+            channel=Channel.hotline_12345,
+            title=title,
+            description=text + "。",
+            lng=lng,
+            lat=lat,
+            reported_at=at + timedelta(hours=1),
+        )
+        for title, text, at in (
+            ("人行道井盖缺失", TEXT, month_ago),
+            ("路灯不亮", lamp, ten_days_ago),
+        )
+    ]
+    with a.session() as session:
+        made = events_service.create_many(
+            session, settings, [events_service.NewReport(r, None) for r in reports]
+        )
+        session.commit()
+        found = [
+            [c.candidate_id for c in repository.candidates_of(session, event.id)]
+            for event, _ in made
+        ]
+    assert found == [[old_cover], [old_lamp]]
