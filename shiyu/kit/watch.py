@@ -34,6 +34,7 @@ class WatchedCache(Generic[K, V]):
         self.ttl = ttl
         self.max_entries = max_entries
         self._rows: dict[K, tuple[float, V]] = {}
+        self._watches = _Watches(watched)
         self._lock = threading.Lock()
         _REGISTRY.append(self)
 
@@ -77,11 +78,27 @@ class WatchedCache(Generic[K, V]):
             return True  # added, not flushed yet
         # changed or deleted and not flushed yet: only the objects changed since the last
         # flush are looked at (`session.dirty` would test every object the session holds,
-        # and a batch of reports asks a dozen times per report)
-        changed = session._dirty_states  # the identity map's set of modified objects
-        return any(isinstance(state.obj(), self.watched) for state in changed) or any(
-            isinstance(obj, self.watched) for obj in session.deleted
+        # and a batch of reports asks a dozen times per report), by their class (a set
+        # look-up, not the object's weak reference and `isinstance`: 5 % of the intake
+        # writer's time was spent here)
+        watches = self._watches
+        return any(
+            watches[state.class_]
+            for states in (session._dirty_states, session._deleted)
+            for state in states
         )
+
+
+class _Watches(dict[type, bool]):
+    """Mapped class → whether its objects are watched (subclasses included), learnt as met."""
+
+    def __init__(self, watched: tuple[type, ...]) -> None:
+        super().__init__()
+        self.watched = watched
+
+    def __missing__(self, cls: type) -> bool:
+        watched = self[cls] = issubclass(cls, self.watched)
+        return watched
 
 
 _REGISTRY: list[WatchedCache[Any, Any]] = []

@@ -80,3 +80,19 @@ def test_changes_elsewhere_show_after_the_time_to_live(db: Database) -> None:
     time.sleep(0.35)
     with db.session() as session:
         assert _name(cache, session) == "别处改"
+
+
+def test_a_pending_deletion_is_read_before_it_is_flushed(db: Database) -> None:
+    cache: WatchedCache[str, str | None] = WatchedCache("t5", (Category,), ttl=60)
+    with db.session() as session:
+        assert _name(cache, session) == "测试类"  # cached
+        category = session.get(Category, "T01")
+        assert category is not None
+        session.delete(category)
+        assert cache.changed_in(session)
+        session.flush()
+        assert _name(cache, session) is None
+        session.rollback()
+    with db.session() as session:
+        assert not cache.changed_in(session)
+        assert _name(cache, session) == "测试类"
