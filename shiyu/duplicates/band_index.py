@@ -12,7 +12,7 @@ Consistency:
 - The index holds committed rows only, read through a connection of its own. A search also
   reads, on the searching session's connection, the rows newer than the index
   (`seq > last`, and the holes below): its own transaction's rows, not committed yet, and any
-  committed since the refresh.
+  committed since the refresh (`unread`: each once per transaction).
 - PostgreSQL hands out `seq` values before commit, so a transaction can commit a lower value
   after a higher one was read: the values skipped are holes, read again at each refresh until
   found, or for `HOLE_SECONDS` (a rolled-back insert's value never comes). SQLite writes one
@@ -38,9 +38,9 @@ from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, bindparam, event, func, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from shiyu.db import make_engine
 from shiyu.duplicates.models import DuplicateSignature
@@ -283,6 +283,44 @@ class BandIndex:
                 self.postings.pop(key, None)
             else:
                 self.postings[key] = held
+
+
+#: `session.info`'s key for the rows its transaction read past its index (`unread`)
+_UNREAD = "shiyu_band_unread"
+
+
+@dataclass
+class _Unread:
+    upto: int = 0  # the highest seq read
+    by_key: dict[int, list[BandRow]] = field(default_factory=dict)
+
+
+def unread(session: Session, view: View) -> list[dict[int, list[BandRow]]]:
+    """The rows the index has not read that the session's transaction sees, by key: its own,
+    not committed yet, and any committed since the index was brought up to date. Each is read
+    once per transaction (a backfill that searches 500 events at a time in one transaction
+    would otherwise read all its earlier ones again each time); the holes' at each search."""
+    conn = session.connection()
+    state = session.info.get(_UNREAD)
+    if state is None:
+        state = session.info[_UNREAD] = _Unread()
+    for r in read(conn, _NEWER, {"last": max(view.last, state.upto)}):
+        state.upto = max(state.upto, r.seq)
+        for key in r.keys:
+            state.by_key.setdefault(key, []).append(r.row)
+    if not view.holes:
+        return [state.by_key]
+    in_holes: dict[int, list[BandRow]] = {}
+    for r in read(conn, _OF_SEQS, {"seqs": view.holes}):
+        for key in r.keys:
+            in_holes.setdefault(key, []).append(r.row)
+    return [state.by_key, in_holes]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unread(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed (then the index reads them) or rolled back
+        session.info.pop(_UNREAD, None)
 
 
 #: each engine's index (None: an in-memory SQLite database, which another connection would

@@ -124,11 +124,11 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
     with index.view() if index is not None else nullcontext() as view:
         memory = view if view is not None and since >= view.floor else None
         if memory is not None:
-            extra = band_index.newer(conn, memory.last, memory.holes)
+            stored = band_index.unread(session, memory)
         else:
-            extra = _in_windows(conn, batch, window)
+            stored = [_by_key(_in_windows(conn, batch, window))]
         earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
-        stored = (_by_key(extra), earlier)
+        stored.append(earlier)
         found: list[list[int]] = []
         for b in batch:
             keys = set(b.keys)

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from shiyu.config import Settings
 from shiyu.db import Database
 from shiyu.duplicates import band_index, repository, similarity
 from shiyu.duplicates.band_index import BandIndex, BandRow, Signature, _hour
@@ -251,3 +253,25 @@ def test_a_batch_of_old_reports_reads_each_window_from_the_database(
             for event, _ in made
         ]
     assert found == [[old_cover], [old_lamp]]
+
+
+def test_a_transaction_reads_its_own_rows_once(
+    session: Session, settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill flags events in one transaction: each search reads the rows of the ones
+    before it (not committed, so not in the index) once, not all of them again."""
+    read: list[Signature] = []
+    real = band_index.read
+
+    def counting(conn: Any, statement: Any, params: dict[str, Any]) -> list[Signature]:
+        rows = real(conn, statement, params)
+        read.extend(rows)
+        return rows
+
+    monkeypatch.setattr(band_index, "read", counting)
+    ids = [create_event(session, settings, world, description=TEXT + "。" * i).id for i in range(5)]
+    assert sorted(r.row.event_id for r in read if r.row.event_id in ids) == ids[:-1]
+    assert len(repository.candidates_of(session, ids[-1])) == 4
+    assert "shiyu_band_unread" in session.info
+    session.rollback()
+    assert "shiyu_band_unread" not in session.info
