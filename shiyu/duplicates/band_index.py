@@ -20,7 +20,8 @@ Consistency:
 - Rows are never removed but by age: the events of a key are checked afterwards (open, not
   merged; `repository.open_texts`), so a closed event's keys only cost a look-up until they
   age out. A search whose window reaches back before the index's `floor` (a report of old
-  date, as a 12345 import's) reads the rows of its window from the database instead.
+  date, as a 12345 import's) also reads the rows reported before the floor from the
+  database, once per transaction (`unread`).
 - Memory: an event costs about 1.5–1.9 KB (16 dict entries and their keys, its row; a key
   held by one event keeps the row itself, not a list). A city taking 20,000 reports a day
   holds about 80,000 events with the default 72 hours and a day: 117 MB (tracemalloc).
@@ -285,36 +286,55 @@ class BandIndex:
                 self.postings[key] = held
 
 
-#: `session.info`'s key for the rows its transaction read past its index (`unread`)
+#: `session.info`'s key for what its transaction read beside its index (`unread`)
 _UNREAD = "shiyu_band_unread"
 
 
 @dataclass
-class _Unread:
-    upto: int = 0  # the highest seq read
+class _Seen:
+    """What a session's transaction read beside its index: the rows past it (up to `upto`),
+    and those reported before its floor, in [low, high]."""
+
+    upto: int = 0
+    low: datetime | None = None
+    high: datetime | None = None
     by_key: dict[int, list[BandRow]] = field(default_factory=dict)
 
+    def file(self, rows: Iterable[Signature]) -> None:
+        for r in rows:
+            for key in r.keys:
+                self.by_key.setdefault(key, []).append(r.row)
 
-def unread(session: Session, view: View) -> list[dict[int, list[BandRow]]]:
-    """The rows the index has not read that the session's transaction sees, by key: its own,
-    not committed yet, and any committed since the index was brought up to date. Each is read
-    once per transaction (a backfill that searches 500 events at a time in one transaction
-    would otherwise read all its earlier ones again each time); the holes' at each search."""
+
+def unread(session: Session, view: View, since: datetime) -> list[dict[int, list[BandRow]]]:
+    """The rows a search from `since` on needs beside the index, by key, as the session's
+    transaction sees them: those past the index (its own, not committed yet, and any
+    committed since the index was brought up to date) and those reported before the index's
+    floor. Each is read once per transaction (a backfill that searches 500 events at a time in
+    one transaction would otherwise read its earlier ones again each time, and a 12345 import's
+    reports of last week their window of the city's); the holes' rows at each search."""
     conn = session.connection()
-    state = session.info.get(_UNREAD)
-    if state is None:
-        state = session.info[_UNREAD] = _Unread()
-    for r in read(conn, _NEWER, {"last": max(view.last, state.upto)}):
-        state.upto = max(state.upto, r.seq)
-        for key in r.keys:
-            state.by_key.setdefault(key, []).append(r.row)
+    seen = session.info.get(_UNREAD)
+    if seen is None:
+        seen = session.info[_UNREAD] = _Seen()
+    rows = read(conn, _NEWER, {"last": max(view.last, seen.upto)})
+    seen.upto = max([seen.upto, *(r.seq for r in rows)])
+    seen.file(rows)
+    if since < view.floor:
+        if seen.low is None or seen.high is None:
+            seen.file(between(conn, since, view.floor))
+            seen.low, seen.high = since, view.floor
+        if since < seen.low:
+            seen.file(between(conn, since, seen.low))
+            seen.low = since
+        if view.floor > seen.high:  # an hour aged out of the index meanwhile
+            seen.file(between(conn, seen.high, view.floor))
+            seen.high = view.floor
     if not view.holes:
-        return [state.by_key]
-    in_holes: dict[int, list[BandRow]] = {}
-    for r in read(conn, _OF_SEQS, {"seqs": view.holes}):
-        for key in r.keys:
-            in_holes.setdefault(key, []).append(r.row)
-    return [state.by_key, in_holes]
+        return [seen.by_key]
+    in_holes = _Seen()
+    in_holes.file(read(conn, _OF_SEQS, {"seqs": view.holes}))
+    return [seen.by_key, in_holes.by_key]
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -112,19 +112,18 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
     The batch's own keys are not stored yet: each event also finds those before it in the
     batch, as one-by-one intake would have.
 
-    The keys are looked up in the process's index (`band_index`) and in the rows it has not
-    read yet (this transaction's, or committed since it was brought up to date). A batch
-    whose window reaches back before the index's floor reads the rows of its window from the
-    database instead."""
+    The keys are looked up in the process's index (`band_index`) and in the rows it does not
+    hold: this transaction's, those committed since it was brought up to date, and those
+    reported before its floor when the window reaches back there (`band_index.unread`). A
+    database no other connection sees (SQLite in memory) is read by time instead."""
     if not batch:
         return []
     conn = session.connection()
     since = min(b.reported_at for b in batch) - window
     index = band_index.of_session(session, window + KEEP_MARGIN)
-    with index.view() if index is not None else nullcontext() as view:
-        memory = view if view is not None and since >= view.floor else None
+    with index.view() if index is not None else nullcontext() as memory:
         if memory is not None:
-            stored = band_index.unread(session, memory)
+            stored = band_index.unread(session, memory, since)
         else:
             stored = [_by_key(_in_windows(conn, batch, window))]
         earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far

@@ -259,7 +259,8 @@ def test_a_transaction_reads_its_own_rows_once(
     session: Session, settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A backfill flags events in one transaction: each search reads the rows of the ones
-    before it (not committed, so not in the index) once, not all of them again."""
+    before it (not committed, so not in the index) once, not all of them again; and the rows
+    reported before the index's floor once."""
     read: list[Signature] = []
     real = band_index.read
 
@@ -272,6 +273,15 @@ def test_a_transaction_reads_its_own_rows_once(
     ids = [create_event(session, settings, world, description=TEXT + "。" * i).id for i in range(5)]
     assert sorted(r.row.event_id for r in read if r.row.event_id in ids) == ids[:-1]
     assert len(repository.candidates_of(session, ids[-1])) == 4
+    # reports of last week: the rows before the index's floor are read once too
+    week_ago = utcnow() - timedelta(days=7)
+    old = [
+        create_event(session, settings, world, description=TEXT + "！" * i, reported_at=week_ago).id
+        for i in range(4)
+    ]
+    times_read = [sum(r.row.event_id == i for r in read) for i in old]
+    assert times_read == [1, 1, 1, 0]
+    assert len(repository.candidates_of(session, old[-1])) == 3
     assert "shiyu_band_unread" in session.info
     session.rollback()
     assert "shiyu_band_unread" not in session.info
