@@ -253,7 +253,7 @@ class BandIndex:
         postings = self.postings
         for r in rows:
             if r.row.reported_at < self.floor:
-                continue  # searched in the database, by `between`
+                continue  # read from the database by the searches that need it (`unread`)
             row = r.row._replace(grid_code=self._grids.setdefault(r.row.grid_code, r.row.grid_code))
             for key in r.keys:
                 held = postings.get(key)
