@@ -300,10 +300,16 @@ class _Seen:
     high: datetime | None = None
     by_key: dict[int, list[BandRow]] = field(default_factory=dict)
 
-    def file(self, rows: Iterable[Signature]) -> None:
-        for r in rows:
-            for key in r.keys:
-                self.by_key.setdefault(key, []).append(r.row)
+
+def by_key(
+    rows: Iterable[Signature], into: dict[int, list[BandRow]] | None = None
+) -> dict[int, list[BandRow]]:
+    """Signature rows as each key's events (added to `into` when given)."""
+    filed: dict[int, list[BandRow]] = {} if into is None else into
+    for r in rows:
+        for key in r.keys:
+            filed.setdefault(key, []).append(r.row)
+    return filed
 
 
 def unread(session: Session, view: View, since: datetime) -> list[dict[int, list[BandRow]]]:
@@ -319,22 +325,20 @@ def unread(session: Session, view: View, since: datetime) -> list[dict[int, list
         seen = session.info[_UNREAD] = _Seen()
     rows = read(conn, _NEWER, {"last": max(view.last, seen.upto)})
     seen.upto = max([seen.upto, *(r.seq for r in rows)])
-    seen.file(rows)
+    by_key(rows, seen.by_key)
     if since < view.floor:
         if seen.low is None or seen.high is None:
-            seen.file(between(conn, since, view.floor))
+            by_key(between(conn, since, view.floor), seen.by_key)
             seen.low, seen.high = since, view.floor
         if since < seen.low:
-            seen.file(between(conn, since, seen.low))
+            by_key(between(conn, since, seen.low), seen.by_key)
             seen.low = since
         if view.floor > seen.high:  # an hour aged out of the index meanwhile
-            seen.file(between(conn, seen.high, view.floor))
+            by_key(between(conn, seen.high, view.floor), seen.by_key)
             seen.high = view.floor
     if not view.holes:
         return [seen.by_key]
-    in_holes = _Seen()
-    in_holes.file(read(conn, _OF_SEQS, {"seqs": view.holes}))
-    return [seen.by_key, in_holes.by_key]
+    return [seen.by_key, by_key(read(conn, _OF_SEQS, {"seqs": view.holes}))]
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -125,7 +125,7 @@ def band_hits_many(session: Session, batch: Sequence[Bands], window: timedelta) 
         if memory is not None:
             stored = band_index.unread(session, memory, since)
         else:
-            stored = [_by_key(_in_windows(conn, batch, window))]
+            stored = [band_index.by_key(_in_windows(conn, batch, window))]
         earlier: dict[int, list[BandRow]] = {}  # the rows of the batch's events searched so far
         stored.append(earlier)
         found: list[list[int]] = []
@@ -156,14 +156,6 @@ def _in_windows(
         else:
             spans.append([at - window, at + window])
     return [row for since, until in spans for row in band_index.between(conn, since, until)]
-
-
-def _by_key(rows: Iterable[band_index.Signature]) -> dict[int, list[BandRow]]:
-    by_key: dict[int, list[BandRow]] = {}
-    for r in rows:
-        for key in r.keys:
-            by_key.setdefault(key, []).append(r.row)
-    return by_key
 
 
 def _places_held(
