@@ -9,8 +9,8 @@ flushes and the commit).
     python -m bench.bench_events                      # SQLite, a temporary demo database
     python -m bench.bench_events --postgres URL       # SQLite, then PostgreSQL (1 and 2 workers)
 
-`bench.run` calls `measure_creation` on the server it already runs. Targets (issue 3): at 50
-clients, creation at ≥ 25 % of the ping rate with p99 < 100 ms.
+`bench.run` calls `measure_levels` after its own server stops, with a snapshot of the city it
+built. Targets (issue 3): at 50 clients, creation at ≥ 25 % of the ping rate with p99 < 100 ms.
 """
 
 from __future__ import annotations
