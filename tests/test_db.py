@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shiyu.auth.models import User
 from shiyu.db import WAL_SIZE_LIMIT_BYTES, WRITER_RESTARTS_SECONDS, Database, WalCheckpointer
 from tests.conftest import PG_URL, make_settings
+from tests.helpers import run_cli
 
 
 @pytest.mark.skipif(bool(PG_URL), reason="SQLite pragmas")
@@ -303,3 +304,26 @@ def test_postgres_moves_new_full_text_entries_out_of_the_pending_list(fresh_data
     finally:
         db.dispose()
     assert not any(t.name == "gin-pending-list" and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL GIN indexes")
+def test_search_index_pending_list_holds_16_mb(fresh_database: str) -> None:
+    """Revision 0023searchpending lets the full-text index's pending list grow to 16 MB (the
+    cleaner moves it once a second); its downgrade restores PostgreSQL's default."""
+    db = Database(make_settings(fresh_database))
+
+    def options() -> list[str]:
+        with db.session(write=False) as s:
+            found = s.execute(
+                text("SELECT reloptions FROM pg_class WHERE relname = 'ix_event_search_document'")
+            ).scalar_one()
+        return list(found or [])
+
+    try:
+        assert options() == ["gin_pending_list_limit=16384"]
+        assert run_cli(fresh_database, "db", "downgrade", "0022bandmemory").returncode == 0
+        assert options() == []
+        assert run_cli(fresh_database, "db", "upgrade").returncode == 0
+        assert options() == ["gin_pending_list_limit=16384"]
+    finally:
+        db.dispose()
