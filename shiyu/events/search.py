@@ -2,9 +2,9 @@
 
 Neither SQLite's FTS5 nor PostgreSQL's text search segments Chinese, so the application does
 it: every event stores its title, description and address as a space-separated list of
-tokens, and both databases only split that list on spaces (FTS5 `unicode61`, PostgreSQL
-`to_tsvector('simple', ...)`). A query goes through the same normalisation; its terms must all
-be present (AND).
+tokens, and both databases only split that list on spaces (FTS5's `ascii` tokenizer,
+PostgreSQL `to_tsvector('simple', ...)`). A query goes through the same normalisation; its
+terms must all be present (AND).
 
 - Runs of Chinese are indexed as their overlapping bigrams and their last character (人行道 →
   人行, 行道, 道), as CJK analyzers in search engines do; runs of ASCII letters or digits stay

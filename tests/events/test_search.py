@@ -354,3 +354,71 @@ def test_revision_0019_keeps_ids_only_and_back(fresh_database: str) -> None:
     finally:
         engine.dispose()
         db.dispose()
+
+
+def test_revision_0024_ascii_tokens_and_merges_and_back(fresh_database: str) -> None:
+    """On SQLite, 0024searchmerge builds the FTS5 index with the `ascii` tokenizer and merges
+    16 segments at a time; its downgrade goes back to `unicode61` and FTS5's default. The same
+    events are found either way: Chinese bigrams, a one-character prefix, and a Latin word
+    with an accent typed in capitals (normalised before either tokenizer sees it)."""
+    settings = make_settings(fresh_database)
+    db = Database(settings)
+    sqlite = fresh_database.startswith("sqlite")
+    engine = create_engine(fresh_database)
+
+    def fts() -> tuple[str, str | None]:
+        with engine.connect() as conn:
+            ddl = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'event_search_fts'")
+            ).scalar_one()
+            merge = conn.execute(
+                text("SELECT v FROM event_search_fts_config WHERE k = 'automerge'")
+            ).scalar()
+        return str(ddl), None if merge is None else str(merge)
+
+    def found(query: str) -> list[int]:
+        with db.session() as session:
+            dialect = session.get_bind().dialect.name
+            condition = search_condition(search.query_terms(query), dialect)
+            return list(session.scalars(select(Event.id).where(condition).order_by(Event.id)))
+
+    try:
+        with db.session() as session:
+            world = create_world(session, settings)
+            first = create_event(
+                session, settings, world, title="井盖缺失", description="Café 门口"
+            )
+            second = create_event(session, settings, world, title="路灯不亮", description="夜间")
+            session.commit()
+            ids = first.id, second.id
+        expected = {"井盖": [ids[0]], "灯": [ids[1]], "CAFÉ": [ids[0]], "夜间 路灯": [ids[1]]}
+        if sqlite:
+            assert fts() == (_revision_0024().SQLITE_TABLE, "16")
+        assert {q: found(q) for q in expected} == expected
+        assert run_cli(fresh_database, "db", "downgrade", "0023searchpending").returncode == 0
+        if sqlite:
+            assert fts() == (_revision_0019().SQLITE_TABLE, None)
+        assert {q: found(q) for q in expected} == expected
+        assert run_cli(fresh_database, "db", "upgrade").returncode == 0
+        if sqlite:
+            assert fts() == (_revision_0024().SQLITE_TABLE, "16")
+        assert {q: found(q) for q in expected} == expected
+    finally:
+        engine.dispose()
+        db.dispose()
+
+
+def _revision_module(revision: str) -> Any:
+    from alembic.script import ScriptDirectory
+
+    from shiyu.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_revision(revision).module
+
+
+def _revision_0019() -> Any:
+    return _revision_module("0019searchrowids")
+
+
+def _revision_0024() -> Any:
+    return _revision_module("0024searchmerge")
