@@ -265,8 +265,9 @@ class PendingListCleaner(_CommitWoken):
     each insert updates the index itself: creation fell from 298 to 204 reports/s.
 
     It runs at most once a second (`CLEAN_INTERVAL`): the more reports a run moves, the less
-    each costs the server (a token met by several is inserted once), 0.61 ms of server CPU a
-    report against 0.73 ms at four runs a second, in an in-process replay of intake batches.
+    each costs the server (a token met by several is inserted once): 0.58–0.61 ms of server
+    CPU a report against 0.72–0.75 ms at four runs a second, in an in-process replay of intake
+    batches.
     The index lets its list grow to 16 MB (revision 0023searchpending), about three seconds
     of reports at 1,000 a second, before an insert merges it itself."""
 

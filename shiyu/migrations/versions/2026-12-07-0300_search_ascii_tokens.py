@@ -13,10 +13,12 @@ tokenizer splits them on spaces as `unicode61` did, without looking up each char
 Unicode class (every character beyond ASCII is part of a token), and keeps accents as
 PostgreSQL's `simple` configuration does.
 
-Measured on 12,015 real appeals' documents stored 25 a transaction, as intake does: 142 µs a
-report with the old index at 100,000 reports, 107 µs with this one (1,000,000: 116 µs); a
-search's first page took 0.04–0.29 ms at 100,000 and 0.06–0.46 ms with this one, and at
-1,000,000 reports 0.13–1.34 ms. PostgreSQL is unchanged.
+Measured on 12,015 real appeals' documents stored 25 a transaction, as intake does, storing
+a report's tokens cost 142 µs with the old index and 107 µs with this one at 100,000 reports,
+158 and 116 µs at 1,000,000 (each level of merging the old one adds costs more as the index
+grows). A search's first page took 0.04–0.29 ms with the old index and 0.06–0.46 ms with this
+one at 100,000 reports, 0.08–1.04 and 0.13–1.34 ms at 1,000,000; counting the matches,
+0.06–3.03 and 0.08–3.18 ms. PostgreSQL is unchanged.
 """
 
 from __future__ import annotations
