@@ -248,8 +248,29 @@ class WalCheckpointer(_CommitWoken):
 
 #: PostgreSQL GIN indexes written at intake whose pending entries `PendingListCleaner` moves
 PENDING_LIST_INDEXES = ("ix_event_search_document",)
-#: seconds between two runs of `PendingListCleaner` at most
-CLEAN_INTERVAL = 1.0
+#: pending-list pages (8 KB) a run of `PendingListCleaner` aims to move: about 800 reports of
+#: real appeals' texts, a second of intake at 50 clients
+CLEAN_TARGET_PAGES = 512
+#: the least and the most `PendingListCleaner` waits between two runs, in seconds
+CLEAN_INTERVALS = (0.25, 4.0)
+
+
+def next_clean_interval(
+    interval: float,
+    moved: int,
+    *,
+    target: int = CLEAN_TARGET_PAGES,
+    bounds: tuple[float, float] = CLEAN_INTERVALS,
+) -> float:
+    """The wait before a cleaner's next run, from the pages its last one moved: twice as long
+    below half the target (little intake, or the cleaners of other processes moved the rest),
+    half as long past twice the target."""
+    low, high = bounds
+    if moved < target / 2:
+        return min(interval * 2, high)
+    if moved > target * 2:
+        return max(interval / 2, low)
+    return interval
 
 
 class PendingListCleaner(_CommitWoken):
@@ -264,17 +285,19 @@ class PendingListCleaner(_CommitWoken):
     for it (an insert skips the merge while another session is cleaning). Without `fastupdate`
     each insert updates the index itself: creation fell from 298 to 204 reports/s.
 
-    It runs at most once a second (`CLEAN_INTERVAL`): the more reports a run moves, the less
-    each costs the server (a token met by several is inserted once): 0.58–0.61 ms of server
-    CPU a report against 0.72–0.75 ms at four runs a second, in an in-process replay of intake
-    batches.
-    The index lets its list grow to 16 MB (revision 0023searchpending), about three seconds
-    of reports at 1,000 a second, before an insert merges it itself."""
+    The more reports a run moves, the less each costs the server (a token met by several is
+    inserted once): 0.58–0.61 ms of server CPU a report with a run a second against 0.72–0.75
+    ms with four, in an in-process replay of intake batches. So each run aims at moving about
+    `CLEAN_TARGET_PAGES` (`next_clean_interval`): the wait doubles after a run that moved less
+    than half of it and halves after one past twice it, between 0.25 and 4 s. That holds
+    however many processes clean the same index: each waits longer as the others move pages
+    too. The index lets its list grow to 16 MB (revision 0023searchpending), four times the
+    target, before an insert merges it itself."""
 
     thread_name = "gin-pending-list"
 
     def __init__(
-        self, engine: Engine, *, interval: float = CLEAN_INTERVAL, indexes: tuple[str, ...] = ()
+        self, engine: Engine, *, interval: float = 1.0, indexes: tuple[str, ...] = ()
     ) -> None:
         super().__init__(interval=interval)
         self.engine = engine
@@ -283,6 +306,7 @@ class PendingListCleaner(_CommitWoken):
         self.pages = 0
 
     def run_once(self, conn: Any) -> None:
+        moved_now = 0
         for name in list(self.indexes):
             try:
                 with self.engine.connect() as db:
@@ -294,7 +318,9 @@ class PendingListCleaner(_CommitWoken):
                 log.warning("cannot clean the pending list of %s, leaving it: %s", name, exc)
                 self.indexes.remove(name)
                 continue
-            self.pages += int(moved or 0)
+            moved_now += int(moved or 0)
+        self.pages += moved_now
+        self.interval = next_clean_interval(self.interval, moved_now)
 
 
 class _SignallingConnection(sqlite3.Connection):

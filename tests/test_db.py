@@ -11,7 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shiyu.auth.models import User
-from shiyu.db import WAL_SIZE_LIMIT_BYTES, WRITER_RESTARTS_SECONDS, Database, WalCheckpointer
+from shiyu.db import (
+    CLEAN_INTERVALS,
+    CLEAN_TARGET_PAGES,
+    WAL_SIZE_LIMIT_BYTES,
+    WRITER_RESTARTS_SECONDS,
+    Database,
+    WalCheckpointer,
+    next_clean_interval,
+)
 from tests.conftest import PG_URL, make_settings
 from tests.helpers import run_cli
 
@@ -327,3 +335,44 @@ def test_search_index_pending_list_holds_16_mb(fresh_database: str) -> None:
         assert options() == ["gin_pending_list_limit=16384"]
     finally:
         db.dispose()
+
+
+def test_pending_list_cleaner_waits_for_about_its_target() -> None:
+    """A run that moved less than half the target doubles the wait, one past twice it halves
+    it, within the bounds; in between the wait stays."""
+    low, high = CLEAN_INTERVALS
+    assert next_clean_interval(1.0, 10) == 2.0
+    assert next_clean_interval(high, 10) == high
+    assert next_clean_interval(1.0, CLEAN_TARGET_PAGES) == 1.0
+    assert next_clean_interval(1.0, 3 * CLEAN_TARGET_PAGES) == 0.5
+    assert next_clean_interval(low, 3 * CLEAN_TARGET_PAGES) == low
+
+
+def _cleaners_sharing(rate: float, cleaners: int, runs: int = 400) -> list[tuple[float, int]]:
+    """(time, pages moved) of each run when `cleaners` processes clean one index that gains
+    `rate` pages a second, each waiting `next_clean_interval` after its own runs."""
+    due = [i * 0.013 for i in range(cleaners)]
+    waits = [1.0] * cleaners
+    pending, last, out = 0.0, 0.0, []
+    for _ in range(runs):
+        i = min(range(cleaners), key=due.__getitem__)
+        pending += rate * (due[i] - last)
+        last = due[i]
+        moved = int(pending)
+        pending -= moved
+        out.append((last, moved))
+        waits[i] = next_clean_interval(waits[i], moved)
+        due[i] = last + waits[i]
+    return out
+
+
+@pytest.mark.parametrize("cleaners", [1, 2, 4, 8])
+def test_pending_list_cleaners_of_several_processes_share_the_work(cleaners: int) -> None:
+    """However many processes clean the index, the list stays far below its 16 MB limit
+    (2,048 pages) and the runs stay fewer than one a second per process would make: each
+    waits longer as the others move pages too."""
+    runs = _cleaners_sharing(700.0, cleaners)[-100:]
+    per_second = len(runs) / (runs[-1][0] - runs[0][0])
+    assert max(moved for _, moved in runs) <= 2 * CLEAN_TARGET_PAGES
+    assert per_second < max(1.5, cleaners / 2)
+    assert sum(moved for _, moved in runs) / len(runs) >= CLEAN_TARGET_PAGES / 4
