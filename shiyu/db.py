@@ -248,7 +248,7 @@ class WalCheckpointer(_CommitWoken):
 
 #: PostgreSQL GIN indexes written at intake whose pending entries `PendingListCleaner` moves
 PENDING_LIST_INDEXES = ("ix_event_search_document",)
-#: pending-list pages (8 KB) a run of `PendingListCleaner` aims to move: about 800 reports of
+#: pending-list pages (8 KB) a run of `PendingListCleaner` aims to move: about 700 reports of
 #: real appeals' texts, a second of intake at 50 clients
 CLEAN_TARGET_PAGES = 512
 #: the least and the most `PendingListCleaner` waits between two runs, in seconds
