@@ -317,7 +317,7 @@ def test_postgres_moves_new_full_text_entries_out_of_the_pending_list(fresh_data
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL GIN indexes")
 def test_search_index_pending_list_holds_16_mb(fresh_database: str) -> None:
     """Revision 0023searchpending lets the full-text index's pending list grow to 16 MB (the
-    cleaner moves it once a second); its downgrade restores PostgreSQL's default."""
+    cleaner moves it in runs of about 4 MB); its downgrade restores PostgreSQL's default."""
     db = Database(make_settings(fresh_database))
 
     def options() -> list[str]:
@@ -368,11 +368,11 @@ def _cleaners_sharing(rate: float, cleaners: int, runs: int = 400) -> list[tuple
 
 @pytest.mark.parametrize("cleaners", [1, 2, 4, 8])
 def test_pending_list_cleaners_of_several_processes_share_the_work(cleaners: int) -> None:
-    """However many processes clean the index, the list stays far below its 16 MB limit
-    (2,048 pages) and the runs stay fewer than one a second per process would make: each
-    waits longer as the others move pages too."""
+    """However many processes clean the index, no run finds more than twice the target (the
+    list stays far below its 16 MB limit, 2,048 pages) and the runs stay fewer than one a
+    second per process would make: each waits longer as the others move pages too."""
     runs = _cleaners_sharing(700.0, cleaners)[-100:]
     per_second = len(runs) / (runs[-1][0] - runs[0][0])
     assert max(moved for _, moved in runs) <= 2 * CLEAN_TARGET_PAGES
-    assert per_second < max(1.5, cleaners / 2)
+    assert per_second < max(1.5, 0.8 * cleaners)
     assert sum(moved for _, moved in runs) / len(runs) >= CLEAN_TARGET_PAGES / 4
