@@ -76,9 +76,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--client",
-        choices=["stdlib", "httpx"],
+        choices=["stdlib", "httpx", "raw"],
         default="stdlib",
-        help="HTTP client of the load threads (httpx costs the client far more CPU)",
+        help="HTTP client of the load threads (httpx costs the client far more CPU, raw the least)",
     )
     p.add_argument("--seed", type=int, default=2026, help="seed of the random points")
     p.add_argument("--workers", type=int, default=1, help="server processes")
