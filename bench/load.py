@@ -140,9 +140,10 @@ class RawConnection:
             name.strip().lower(): value.strip()
             for name, _, value in (line.partition(":") for line in lines[1:])
         }
-        if "content-length" not in fields:
-            raise http.client.HTTPException("an answer without Content-Length")
-        total = end + 4 + int(fields["content-length"])
+        length = fields.get("content-length", "")
+        if not length.isdigit():
+            raise http.client.HTTPException(f"an answer without Content-Length: {lines[0]}")
+        total = end + 4 + int(length)
         while len(data) < total:
             data += self._receive(sock)
         self.pending = data[total:]
