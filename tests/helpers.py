@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
@@ -22,6 +23,17 @@ from tests.factories.world import World, create_world
 
 #: the real data of ../shared (read there, never copied into the repository)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def revision_module(revision: str) -> ModuleType:
+    """A migration's module, by its revision id, as Alembic loads it (for the constants and
+    helpers a test checks the revision against)."""
+    from alembic.script import ScriptDirectory
+
+    from shiyu.migrate import alembic_config
+
+    module: ModuleType = ScriptDirectory.from_config(alembic_config()).get_revision(revision).module
+    return module
 
 
 def shared_data(*parts: str) -> Path:

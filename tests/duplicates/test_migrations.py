@@ -4,9 +4,7 @@ Revision 0022bandmemory: an event's band rows become one signature row, and back
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterable
-from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,11 +15,10 @@ from sqlalchemy.orm import Session
 from shiyu.db import Database
 from shiyu.duplicates import band_index, repository, similarity
 from shiyu.duplicates.models import DuplicateSignature
-from shiyu.migrate import MIGRATIONS
 from tests.conftest import make_settings
 from tests.factories.events import create_event
 from tests.factories.world import create_world
-from tests.helpers import run_cli
+from tests.helpers import revision_module, run_cli
 
 #: revision 0021's table (the model is gone since 0022bandmemory)
 BANDS = sa.table(
@@ -87,17 +84,8 @@ def _stored_keys(url: str, events: Iterable[int]) -> dict[int, set[int]]:
     return keys
 
 
-def _revision_0021() -> ModuleType:
-    path = next(MIGRATIONS.joinpath("versions").glob("*_duplicate_band_keys.py"))
-    spec = importlib.util.spec_from_file_location("revision_0021", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_revision_0021_computes_the_stored_keys_again_both_ways(fresh_database: str) -> None:
-    old_keys = _revision_0021()._keys_until_0020
+    old_keys = revision_module("0021bandkeys")._keys_until_0020
     # the keys of revision 0020's code (tests/duplicates/test_similarity.py held them)
     sample = similarity.clean("解放路与和平路交叉口东侧人行道井盖缺失，行人易跌落")
     assert old_keys(sample)[:2] == [6327734518791423044, -8153957108697775705]

@@ -23,7 +23,7 @@ from shiyu.kit import text as kit_text
 from tests.conftest import make_settings
 from tests.factories.events import create_event
 from tests.factories.world import World, create_world
-from tests.helpers import run_cli
+from tests.helpers import revision_module, run_cli
 
 #: characters NFKC changes, composes or splits around: Chinese with full-width punctuation,
 #: full-width letters, combining marks and the kana they join, half-width katakana, Hangul
@@ -250,20 +250,7 @@ class TestSearchApi:
 
 def test_downgrading_0016_restores_every_character() -> None:
     """Revision 0015's queries ask for one character as a whole token."""
-    import importlib.util
-    from pathlib import Path
-
-    import shiyu.migrations
-
-    path = (
-        Path(shiyu.migrations.__file__).parent
-        / "versions"
-        / "2026-12-06-0100_search_fewer_tokens.py"
-    )
-    spec = importlib.util.spec_from_file_location("revision_0016", path)
-    assert spec is not None and spec.loader is not None
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
+    revision = revision_module("0016searchtokens")
     tokens = revision._with_characters("人行道", "5号楼").split()
     assert set(tokens) == {"人行", "行道", "道", "人", "行", "5", "号楼", "号", "楼"}
     assert len(tokens) == len(set(tokens))
@@ -393,32 +380,16 @@ def test_revision_0024_ascii_tokens_and_merges_and_back(fresh_database: str) -> 
             ids = first.id, second.id
         expected = {"井盖": [ids[0]], "灯": [ids[1]], "CAFÉ": [ids[0]], "夜间 路灯": [ids[1]]}
         if sqlite:
-            assert fts() == (_revision_0024().SQLITE_TABLE, "16")
+            assert fts() == (revision_module("0024searchmerge").SQLITE_TABLE, "16")
         assert {q: found(q) for q in expected} == expected
         assert run_cli(fresh_database, "db", "downgrade", "0023searchpending").returncode == 0
         if sqlite:
-            assert fts() == (_revision_0019().SQLITE_TABLE, None)
+            assert fts() == (revision_module("0019searchrowids").SQLITE_TABLE, None)
         assert {q: found(q) for q in expected} == expected
         assert run_cli(fresh_database, "db", "upgrade").returncode == 0
         if sqlite:
-            assert fts() == (_revision_0024().SQLITE_TABLE, "16")
+            assert fts() == (revision_module("0024searchmerge").SQLITE_TABLE, "16")
         assert {q: found(q) for q in expected} == expected
     finally:
         engine.dispose()
         db.dispose()
-
-
-def _revision_module(revision: str) -> Any:
-    from alembic.script import ScriptDirectory
-
-    from shiyu.migrate import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config()).get_revision(revision).module
-
-
-def _revision_0019() -> Any:
-    return _revision_module("0019searchrowids")
-
-
-def _revision_0024() -> Any:
-    return _revision_module("0024searchmerge")
