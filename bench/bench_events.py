@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import ClientKind, run_load
+from bench.load import CLIENT_KINDS, ClientKind, run_load
 from bench.points import random_points
 from bench.server import Server, Snapshot, build_demo
 from bench.texts import report_texts
@@ -372,7 +372,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.bench_events", description=__doc__)
     p.add_argument("--postgres", metavar="URL", help="also measure this PostgreSQL database")
     p.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    p.add_argument("--client", choices=["stdlib", "httpx", "raw"], default="stdlib")
+    p.add_argument("--client", choices=CLIENT_KINDS, default="stdlib")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument(
         "--demo-days",

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,6 +30,8 @@ import numpy as np
 from bench.procstat import cpu_seconds, machine_busy_seconds, tree_times, tree_usage
 
 ClientKind = Literal["stdlib", "httpx", "raw"]
+#: the clients' names, for command-line choices
+CLIENT_KINDS: tuple[str, ...] = get_args(ClientKind)
 #: What to send: (worker index, iteration) -> (method, path with query, body or None).
 Plan = Callable[[int, int], tuple[str, str, bytes | None]]
 #: Inspects the body of a 2xx answer (for instance to count located points); thread-safe.

@@ -44,7 +44,7 @@ from bench import (
     bench_warning,
 )
 from bench.inproc import measure_index
-from bench.load import run_load
+from bench.load import CLIENT_KINDS, run_load
 from bench.points import CITY_BBOX, random_points
 from bench.server import Server, Snapshot, build_demo
 
@@ -76,7 +76,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--client",
-        choices=["stdlib", "httpx", "raw"],
+        choices=CLIENT_KINDS,
         default="stdlib",
         help="HTTP client of the load threads (httpx costs the client far more CPU, raw the least)",
     )
